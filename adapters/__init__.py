@@ -1,0 +1,1 @@
+"""Model adapters (``Forecaster`` implementations) and their registry."""

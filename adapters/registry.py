@@ -1,0 +1,63 @@
+"""The model registry: names → factories building a :class:`~toto_bench.adapters.base.Forecaster`.
+
+Built-in models register here; third-party adapters will register through the ``toto_bench.adapters``
+entry-point group.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from toto_bench.adapters.base import Forecaster
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """A registered model: its name, a factory, and what ``toto-bench list models`` shows."""
+
+    name: str
+    factory: Callable[..., Forecaster]
+    family: str
+    checkpoint: str | None = None
+    description: str = ""
+
+
+_REGISTRY: dict[str, ModelSpec] = {}
+
+
+def register(spec: ModelSpec) -> ModelSpec:
+    """Add ``spec`` to the registry; a second registration of the same name is an error."""
+    if spec.name in _REGISTRY:
+        raise ValueError(f"model {spec.name!r} is already registered (family {_REGISTRY[spec.name].family})")
+    _REGISTRY[spec.name] = spec
+    return spec
+
+
+def _load_builtins() -> None:
+    # Imported for their registration side effect; kept lazy so `import toto_bench` stays light.
+    from toto_bench.adapters import statistical  # noqa: F401
+
+
+def available_models() -> dict[str, ModelSpec]:
+    """All registered models by name (built-ins first)."""
+    if not _REGISTRY:
+        _load_builtins()
+    return dict(_REGISTRY)
+
+
+def get_model_spec(name: str) -> ModelSpec:
+    """The spec of ``name``; an unknown name lists the valid ones and close matches."""
+    models = available_models()
+    if name not in models:
+        close = difflib.get_close_matches(name, models, n=3)
+        hint = f" Did you mean {', '.join(close)}?" if close else ""
+        raise ValueError(f"unknown model {name!r}.{hint} Registered models: {', '.join(sorted(models))}")
+    return models[name]
+
+
+def build_model(name: str, **kwargs: Any) -> Forecaster:
+    """Instantiate the registered model ``name``."""
+    return get_model_spec(name).factory(**kwargs)

@@ -1,0 +1,341 @@
+"""Where suite data lives, how one upstream dataset folder is read, and how it is downloaded.
+
+Layout (GIFT-Eval ``Salesforce/GiftEval`` and BOOM ``Datadog/BOOM`` on the Hugging Face Hub): one
+``datasets.Dataset.save_to_disk`` folder per dataset under the data root (``ett1/H/``, ``m4_hourly/``,
+``ds-1010-T/``), each holding ``state.json``, ``dataset_info.json`` and ``data-*.arrow``. Each row has
+``item_id``, ``start``, ``freq`` and ``target`` (``[T]`` univariate or ``[V, T]`` multivariate). Read exactly
+as gift-eval ``Dataset`` does: ``datasets.load_from_disk(path).with_format("numpy")``.
+
+``datasets`` and ``huggingface_hub`` are imported on first use so that importing this module stays cheap.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from toto_bench import gift_eval
+from toto_bench.protocol import did_you_mean
+
+_BOOM_NAME = re.compile(r"^ds-\d+-\w+$")
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where a suite's data comes from: Hugging Face dataset repo and the upstream env var."""
+
+    suite: str
+    repo_id: str
+    env_var: str
+    #: storage names known without looking at the disk (empty: any name matching ``pattern``)
+    known: tuple[str, ...] = ()
+    pattern: re.Pattern[str] | None = None
+
+
+SOURCES: dict[str, Source] = {
+    "gift-eval": Source("gift-eval", "Salesforce/GiftEval", "GIFT_EVAL", known=gift_eval.STORAGE_NAMES),
+    "boom": Source("boom", "Datadog/BOOM", "BOOM", pattern=_BOOM_NAME),
+}
+_SUITE_ALIASES = {"gift_eval": "gift-eval", "gifteval": "gift-eval", "boomlet": "boom"}
+
+
+class DataError(Exception):
+    """Base class of the errors raised while locating, reading or downloading suite data."""
+
+
+class DatasetNotFoundError(DataError, FileNotFoundError):
+    """A known dataset folder is not under the data root."""
+
+
+class UnknownDatasetError(DataError, ValueError):
+    """A dataset name that the suite does not have."""
+
+
+class CorruptDatasetError(DataError, ValueError):
+    """A dataset folder exists but cannot be read."""
+
+
+class InvalidSeriesError(DataError, ValueError):
+    """A series the protocol cannot evaluate (all NaN, or too short for its windows)."""
+
+
+class DownloadError(DataError, RuntimeError):
+    """The Hugging Face Hub download failed or did not deliver a requested folder."""
+
+
+def source(suite: str) -> Source:
+    """The :class:`Source` of ``suite`` (``"gift-eval"``/``"gift_eval"``, ``"boom"``/``"boomlet"``)."""
+    key = _SUITE_ALIASES.get(suite, suite)
+    if key not in SOURCES:
+        raise ValueError(f"unknown suite {suite!r} for data; valid: {', '.join([*SOURCES, *_SUITE_ALIASES])}")
+    return SOURCES[key]
+
+
+def default_cache_dir(suite: str) -> Path:
+    """``~/.cache/toto-bench/<suite>``: where :func:`download` puts data when nothing else is set."""
+    return Path.home() / ".cache" / "toto-bench" / source(suite).suite
+
+
+def resolve_data_dir(suite: str, data_dir: str | os.PathLike[str] | None = None) -> Path:
+    """The data root: ``data_dir`` (``--data-dir``), else ``$GIFT_EVAL`` / ``$BOOM``, else the cache dir."""
+    return _resolve(suite, data_dir)[0]
+
+
+def _resolve(suite: str, data_dir: str | os.PathLike[str] | None) -> tuple[Path, str]:
+    """The data root and where it came from, for error messages."""
+    env_var = source(suite).env_var
+    if data_dir is not None:
+        return Path(data_dir).expanduser(), "from --data-dir"
+    env = os.environ.get(env_var)
+    if env:
+        return Path(env).expanduser(), f"from ${env_var}"
+    return default_cache_dir(suite), f"the default cache; ${env_var} is not set"
+
+
+def check_name(suite: str, name: str, data_root: Path | None = None) -> None:
+    """Raise :class:`UnknownDatasetError` unless ``name`` is a dataset of ``suite`` (close matches listed)."""
+    src = source(suite)
+    if name in src.known or (src.pattern is not None and src.pattern.match(name)):
+        return
+    candidates = list(src.known) + _folders_on_disk(data_root)
+    example = " (BOOM names look like 'ds-1010-T')" if src.pattern is not None else ""
+    hint = did_you_mean(name, candidates)
+    raise UnknownDatasetError(f"unknown {src.suite} dataset {name!r}{hint}{example}")
+
+
+def _folders_on_disk(root: Path | None) -> list[str]:
+    if root is None or not root.is_dir():
+        return []
+    return sorted(str(p.parent.relative_to(root)) for p in root.glob("**/state.json"))
+
+
+@dataclass(frozen=True)
+class Series:
+    """One stored entry.
+
+    Attributes:
+        item_id: the stored ``item_id``.
+        start: timestamp of the first step.
+        freq: the stored pandas frequency alias (``"H"``, ``"15T"``, ``"W-WED"``).
+        target: float32 ``[V, T]`` (``V = 1`` for univariate entries), NaN for gaps.
+    """
+
+    item_id: str
+    start: pd.Timestamp
+    freq: str
+    target: np.ndarray
+
+
+class StoredDataset:
+    """One ``save_to_disk`` folder, iterable as :class:`Series` (one row in memory at a time).
+
+    Summary properties (``freq``, ``target_dim``, ``lengths``, ``min_length``) follow gift-eval ``Dataset``:
+    row 0 decides ``freq`` and ``target_dim``; lengths are of the first variate, read from the arrow
+    column without materialising the targets.
+    """
+
+    def __init__(self, name: str, path: Path, table: Any) -> None:
+        self.name = name
+        self.path = path
+        self._table = table  # datasets.Dataset, numpy format
+
+    def __len__(self) -> int:
+        return len(self._table)
+
+    def __iter__(self) -> Iterator[Series]:
+        for row in self._table:
+            yield self._series(row)
+
+    def __repr__(self) -> str:
+        return f"StoredDataset({self.name!r}, {len(self)} series, path={str(self.path)!r})"
+
+    @cached_property
+    def freq(self) -> str:
+        """Row 0's frequency string."""
+        return str(self._table[0]["freq"])
+
+    @cached_property
+    def target_dim(self) -> int:
+        """Number of variates of row 0 (1 for a 1-D target)."""
+        target = self._table[0]["target"]
+        return int(target.shape[0]) if target.ndim > 1 else 1
+
+    @cached_property
+    def lengths(self) -> np.ndarray:
+        """``[n_series]`` int64 length of each series (of its first variate)."""
+        import pyarrow.compute as pc
+
+        column = self._table.data.column("target")
+        if _is_nested(column.type):
+            column = pc.list_flatten(pc.list_slice(column, 0, 1))
+        return np.asarray(pc.list_value_length(column).to_numpy(zero_copy_only=False), dtype=np.int64)
+
+    @cached_property
+    def min_length(self) -> int:
+        """Length of the shortest series (first variate), which fixes the number of test windows."""
+        return int(self.lengths.min())
+
+    def check_fits(self, prediction_length: int, windows: int) -> None:
+        """Raise :class:`InvalidSeriesError` naming the first series shorter than ``H·W + 1`` steps."""
+        need = prediction_length * windows + 1
+        short = np.flatnonzero(self.lengths < need)
+        if short.size:
+            i = int(short[0])
+            item = str(self._table[i]["item_id"])
+            raise InvalidSeriesError(
+                f"dataset {self.name!r}: series {item!r} (row {i}) has {int(self.lengths[i])} time steps, "
+                f"shorter than the {need} that {windows} window(s) of prediction_length {prediction_length} "
+                f"need (H·W label steps + 1 context step); {short.size} of {len(self)} series are too short"
+            )
+
+    def _series(self, row: dict[str, Any]) -> Series:
+        target = np.asarray(row["target"], dtype=np.float32)
+        if target.ndim == 1:
+            target = target[None, :]
+        item_id = str(row["item_id"])
+        all_nan = np.flatnonzero(np.isnan(target).all(axis=-1))
+        if all_nan.size:
+            raise InvalidSeriesError(
+                f"dataset {self.name!r}: series {item_id!r} has only NaN values in variate(s) "
+                f"{all_nan.tolist()} of {target.shape[0]} ({target.shape[1]} time steps); no model can "
+                f"forecast it and no seasonal error exists"
+            )
+        start = pd.Timestamp(np.datetime64(row["start"]))
+        return Series(item_id=item_id, start=start, freq=str(row["freq"]), target=target)
+
+
+def _is_nested(arrow_type: Any) -> bool:
+    import pyarrow as pa
+
+    return bool(pa.types.is_list(arrow_type.value_type) or pa.types.is_large_list(arrow_type.value_type))
+
+
+def load_dataset(suite: str, name: str, data_dir: str | os.PathLike[str] | None = None) -> StoredDataset:
+    """Open one stored dataset folder of ``suite``.
+
+    Raises:
+        UnknownDatasetError: ``name`` is not a dataset of the suite (close matches listed).
+        DatasetNotFoundError: the folder is missing; says where it was expected and how to get it.
+        CorruptDatasetError: the folder exists but a file in it cannot be read (the file is named).
+    """
+    root, origin = _resolve(suite, data_dir)
+    path = root / name
+    if not path.is_dir():
+        check_name(suite, name, root)
+        raise _not_found(suite, name, root, origin)
+    return StoredDataset(name, path, _open(path))
+
+
+def _not_found(suite: str, name: str, root: Path, origin: str) -> DatasetNotFoundError:
+    src = source(suite)
+    return DatasetNotFoundError(
+        f"{src.suite} dataset {name!r} not found: expected the folder {name!r} of the Hugging Face dataset "
+        f"repo {src.repo_id!r} at {root / name} (data root {root}, {origin}). Download it with "
+        f"`toto-bench download --suite {src.suite} --datasets {name}` (or toto_bench.data.download), "
+        f"or point --data-dir or ${src.env_var} at a local copy of {src.repo_id}."
+    )
+
+
+def _open(path: Path) -> Any:
+    try:
+        import datasets
+    except ImportError as exc:  # pragma: no cover - datasets is a dependency
+        raise ImportError("reading suite data needs the `datasets` package: pip install datasets") from exc
+    try:
+        table = datasets.load_from_disk(str(path)).with_format("numpy")
+    except Exception as exc:
+        raise CorruptDatasetError(_diagnose(path, exc)) from exc
+    if not isinstance(table, datasets.Dataset):
+        raise CorruptDatasetError(f"{path} is a DatasetDict (splits {list(table)}), not one Dataset folder")
+    missing = {"item_id", "start", "freq", "target"} - set(table.column_names)
+    if missing:
+        raise CorruptDatasetError(f"{path}: columns {sorted(missing)} missing; found {table.column_names}")
+    if len(table) == 0:
+        raise CorruptDatasetError(f"{path}: the dataset has no rows")
+    return table
+
+
+def _diagnose(path: Path, exc: BaseException) -> str:
+    """Name the file of ``path`` that made ``load_from_disk`` fail."""
+    state = path / "state.json"
+    if not state.is_file():
+        return f"{path} is not a datasets.save_to_disk folder: {state} is missing ({exc})"
+    try:
+        files = [entry["filename"] for entry in json.loads(state.read_text())["_data_files"]]
+    except (ValueError, KeyError, TypeError) as err:
+        return f"corrupt dataset folder {path}: cannot read {state} ({err})"
+    for filename in files:
+        problem = _arrow_problem(path / filename)
+        if problem:
+            return f"corrupt dataset folder {path}: arrow file {path / filename} {problem}; re-download it"
+    return f"cannot load dataset folder {path}: {type(exc).__name__}: {exc}"
+
+
+def _arrow_problem(file: Path) -> str | None:
+    import pyarrow as pa
+
+    if not file.is_file():
+        return "is missing"
+    try:
+        with pa.memory_map(str(file)) as source_, pa.ipc.open_stream(source_) as reader:
+            reader.read_all()
+    except (pa.ArrowException, OSError) as err:
+        return f"cannot be read ({err})"
+    return None
+
+
+def download(
+    suite: str,
+    datasets: Sequence[str] | None = None,
+    data_dir: str | os.PathLike[str] | None = None,
+) -> Path:
+    """Download dataset folders of ``suite`` from the Hugging Face Hub into the data root; return the root.
+
+    Only the requested folders are fetched (``allow_patterns=["<name>/*", ...]``); ``datasets=None`` means
+    every GIFT-Eval storage name, or the whole ``Datadog/BOOM`` repo for BOOM.
+
+    Raises:
+        UnknownDatasetError: a requested name is not a dataset of the suite.
+        DownloadError: the Hub could not be reached, or a requested folder did not arrive.
+    """
+    src = source(suite)
+    root = resolve_data_dir(suite, data_dir)
+    names = list(src.known) if datasets is None else list(datasets)
+    if datasets is not None and not names:
+        raise ValueError(f"no {src.suite} datasets requested; pass names, or None for all of them")
+    for name in names:
+        check_name(suite, name, root)
+    patterns = [f"{name}/*" for name in names] or None
+    _snapshot(src, root, patterns)
+    missing = [name for name in names if not (root / name / "state.json").is_file()]
+    if missing:
+        raise DownloadError(
+            f"download from {src.repo_id!r} finished but {len(missing)} folder(s) are missing under {root}: "
+            f"{', '.join(missing)}"
+        )
+    return root
+
+
+def _snapshot(src: Source, root: Path, patterns: list[str] | None) -> None:
+    from huggingface_hub import snapshot_download
+
+    root.mkdir(parents=True, exist_ok=True)
+    try:
+        snapshot_download(
+            repo_id=src.repo_id, repo_type="dataset", local_dir=str(root), allow_patterns=patterns
+        )
+    except Exception as exc:
+        raise DownloadError(
+            f"could not download {src.repo_id!r} (repo_type=dataset) into {root}: "
+            f"{type(exc).__name__}: {exc}. If the Hub is unreachable, copy the repo's folders there, "
+            f"or point --data-dir or ${src.env_var} at a local copy."
+        ) from exc
