@@ -55,8 +55,7 @@ class Forecaster(Protocol):
 
     def predict(
         self, contexts: list[np.ndarray], horizon: int, *, freq: str, seasonality: int
-    ) -> QuantileForecast:
-        ...
+    ) -> QuantileForecast: ...
 
 
 @runtime_checkable
@@ -71,5 +70,4 @@ class PrefixForecaster(Protocol):
 
     def predict_prefixes(
         self, series: np.ndarray, cuts: np.ndarray, horizon: int, *, freq: str, seasonality: int
-    ) -> QuantileForecast:
-        ...
+    ) -> QuantileForecast: ...

@@ -7,8 +7,8 @@ entry-point group.
 from __future__ import annotations
 
 import difflib
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from toto_bench.adapters.base import Forecaster
@@ -16,13 +16,25 @@ from toto_bench.adapters.base import Forecaster
 
 @dataclass(frozen=True)
 class ModelSpec:
-    """A registered model: its name, a factory, and what ``toto-bench list models`` shows."""
+    """A registered model: its name, a factory, and what ``toto-bench list models`` shows.
+
+    Attributes:
+        defaults: factory keyword arguments for every suite.
+        suite_settings: per-suite keyword arguments from the official notebooks (e.g. BOOM's seasonal naive
+            sees the last 2048 points); they override ``defaults`` and are recorded in the run record.
+    """
 
     name: str
     factory: Callable[..., Forecaster]
     family: str
     checkpoint: str | None = None
     description: str = ""
+    defaults: Mapping[str, Any] = field(default_factory=dict)
+    suite_settings: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+
+    def settings_for(self, suite: str | None) -> dict[str, Any]:
+        """The factory keyword arguments for ``suite`` (defaults, then the suite's own)."""
+        return {**self.defaults, **(self.suite_settings.get(suite, {}) if suite else {})}
 
 
 _REGISTRY: dict[str, ModelSpec] = {}
@@ -58,6 +70,7 @@ def get_model_spec(name: str) -> ModelSpec:
     return models[name]
 
 
-def build_model(name: str, **kwargs: Any) -> Forecaster:
-    """Instantiate the registered model ``name``."""
-    return get_model_spec(name).factory(**kwargs)
+def build_model(name: str, suite: str | None = None, **overrides: Any) -> Forecaster:
+    """Instantiate the registered model ``name`` with ``suite``'s settings and ``overrides`` on top."""
+    spec = get_model_spec(name)
+    return spec.factory(**{**spec.settings_for(suite), **overrides})

@@ -73,6 +73,35 @@ UNSPLIT_FREQ: dict[str, str] = {
 }
 
 
+#: The ``domain`` column of GIFT-Eval's ``all_results.csv``, by pretty dataset name (as published in
+#: SalesforceAIResearch/gift-eval ``results/*/all_results.csv``).
+DOMAINS: dict[str, str] = {
+    **dict.fromkeys(("ett1", "ett2", "electricity", "solar"), "Energy"),
+    **dict.fromkeys(
+        (
+            "bitbrains_rnd",
+            "bitbrains_fast_storage",
+            "bizitobs_application",
+            "bizitobs_service",
+            "bizitobs_l2c",
+        ),
+        "Web/CloudOps",
+    ),
+    **dict.fromkeys(("covid_deaths", "us_births", "hospital"), "Healthcare"),
+    **dict.fromkeys(
+        ("m4_yearly", "m4_quarterly", "m4_monthly", "m4_weekly", "m4_daily", "m4_hourly"), "Econ/Fin"
+    ),
+    **dict.fromkeys(("restaurant", "car_parts", "hierarchical_sales"), "Sales"),
+    **dict.fromkeys(("sz_taxi", "m_dense", "loop_seattle"), "Transport"),
+    **dict.fromkeys(("saugeen", "jena_weather", "kdd_cup_2018", "temperature_rain"), "Nature"),
+}
+
+
+def domain_of(storage_name: str) -> str:
+    """The published ``domain`` of a storage name (``"ett1/H"`` → ``"Energy"``)."""
+    return DOMAINS[pretty_name(storage_name)]
+
+
 def terms_of(storage_name: str) -> tuple[str, ...]:
     """The terms a storage name is evaluated on: short, plus medium and long for the med/long list."""
     _check_name(storage_name)

@@ -89,7 +89,7 @@ def to_html(doc: Document) -> str:
         body += [f"<li>{html.escape(note)}</li>" for note in doc.notes]
         body.append("</ul>")
     return (
-        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
         f"<title>{html.escape(doc.title)}</title><style>{_CSS}</style></head>\n<body>\n"
         + "\n".join(body)
         + "\n</body></html>\n"

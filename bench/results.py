@@ -1,0 +1,295 @@
+"""Loading per-config results files (``<results_dir>/<model>/all_results.csv``) for leaderboards.
+
+A results directory holds one sub-directory per model; the model name is the DIRECTORY name (the CSV
+``model`` column is ignored: upstream it is inconsistent, e.g. ``naive``, ``moirai_small``,
+``visonts``). Several directories may be given; a model name found in two of them is an error.
+
+Every loaded table is normalised to the *metric frame* schema used by the leaderboards:
+
+- index: config key (``"{dataset}/{freq}/{term}"``), named ``"dataset"``, unique;
+- columns: the requested canonical metric names (``MASE``, ``MAE``, ``CRPS``), float64, in that order.
+
+Canonical names are matched against the CSV header by name (:data:`METRIC_COLUMNS` lists the accepted
+spellings, with or without the ``eval_metrics/`` prefix). Upstream quirks that are tolerated
+(boom_protocol §8.4–8.9): extra columns, an unnamed index column, ``dd-`` prefixed config keys
+(stripped), any row order (rows are keyed by config). Anything else that is wrong — unreadable file,
+missing column, non-numeric metric cell, duplicate or missing/unexpected config — raises
+:class:`ResultsError` naming the file and the problem. NaN/±inf cells are legal (they are what the
+BOOM board mean-imputes); :func:`nonfinite_counts` reports them.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import warnings
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+__all__ = [
+    "BOOM_METRICS",
+    "KEY_COLUMN",
+    "METRIC_COLUMNS",
+    "RESULTS_FILENAME",
+    "ResultsError",
+    "check_configs",
+    "find_results_files",
+    "load_results",
+    "nonfinite_counts",
+    "normalize_results_frame",
+    "read_results_csv",
+]
+
+log = logging.getLogger(__name__)
+
+#: File name of a model's per-config results inside ``<results_dir>/<model>/``.
+RESULTS_FILENAME = "all_results.csv"
+
+#: Column holding the config key.
+KEY_COLUMN = "dataset"
+
+#: Canonical metric name → accepted CSV column names (first match wins; two matches is an error).
+METRIC_COLUMNS: dict[str, tuple[str, ...]] = {
+    "MASE": ("eval_metrics/MASE[0.5]", "MASE[0.5]", "MASE"),
+    "MAE": ("eval_metrics/MAE[0.5]", "MAE[0.5]", "MAE"),
+    "CRPS": (
+        "eval_metrics/mean_weighted_sum_quantile_loss",
+        "mean_weighted_sum_quantile_loss",
+        "CRPS",
+    ),
+}
+
+#: The metrics the BOOM board needs (non-flat: MASE, CRPS; flat: MAE, CRPS).
+BOOM_METRICS: tuple[str, ...] = ("MASE", "MAE", "CRPS")
+
+#: Config-key prefixes stripped on load (upstream commit f67fbc3 shipped ``dd-ds-...`` keys).
+DEFAULT_STRIP_PREFIXES: tuple[str, ...] = ("dd-",)
+
+_MAX_EXAMPLES = 5
+
+#: Spellings of a missing value accepted in metric cells (besides what ``pd.read_csv`` already parses).
+_NA_TOKENS = frozenset({"", "nan", "-nan", "na", "n/a", "<na>", "null", "none"})
+
+
+class ResultsError(ValueError):
+    """A results file or directory is unusable; the message names the file and the problem."""
+
+
+def _examples(items: Iterable[str]) -> str:
+    items = list(items)
+    shown = ", ".join(repr(x) for x in items[:_MAX_EXAMPLES])
+    return shown + (", ..." if len(items) > _MAX_EXAMPLES else "")
+
+
+def _resolve_columns(header: Sequence[str], required: Sequence[str], source: str) -> dict[str, str]:
+    """Map each canonical metric name to the one header column that spells it."""
+    unknown = [m for m in required if m not in METRIC_COLUMNS]
+    if unknown:
+        raise ValueError(f"unknown metric names {unknown}; valid: {list(METRIC_COLUMNS)}")
+    present = set(header)
+    resolved: dict[str, str] = {}
+    problems: list[str] = []
+    for metric in required:
+        hits = [c for c in METRIC_COLUMNS[metric] if c in present]
+        if not hits:
+            problems.append(f"no column for {metric} (accepted names: {list(METRIC_COLUMNS[metric])})")
+        elif len(hits) > 1:
+            problems.append(f"ambiguous columns for {metric}: {hits}")
+        else:
+            resolved[metric] = hits[0]
+    if KEY_COLUMN not in present:
+        problems.insert(0, f"no {KEY_COLUMN!r} column (the config key)")
+    if problems:
+        raise ResultsError(f"{source}: " + "; ".join(problems) + f". Columns present: {list(header)}")
+    return resolved
+
+
+def normalize_results_frame(
+    df: pd.DataFrame,
+    *,
+    required_columns: Sequence[str] = BOOM_METRICS,
+    source: str = "<frame>",
+    strip_prefixes: Sequence[str] = DEFAULT_STRIP_PREFIXES,
+) -> pd.DataFrame:
+    """Turn a raw results table into a metric frame (module docstring), validating it.
+
+    ``df`` may be a raw ``all_results.csv`` table (config keys in a ``dataset`` column, upstream column
+    names) or an already-normalised metric frame (config keys as the index named ``dataset``).
+
+    Raises:
+        ResultsError: missing/ambiguous columns, non-numeric metric cells, empty or duplicate keys.
+    """
+    if KEY_COLUMN not in df.columns and df.index.name == KEY_COLUMN:
+        df = df.reset_index()
+    resolved = _resolve_columns([str(c) for c in df.columns], required_columns, source)
+    keys = df[KEY_COLUMN]
+    if keys.isna().any():
+        rows = [int(i) for i in np.flatnonzero(keys.isna().to_numpy())]
+        raise ResultsError(f"{source}: {len(rows)} row(s) with an empty {KEY_COLUMN!r} key (rows {rows[:5]})")
+    keys = keys.astype(str)
+    for prefix in strip_prefixes:
+        has = keys.str.startswith(prefix)
+        if has.any():
+            keys = keys.where(~has, keys.str.slice(len(prefix)))
+    data: dict[str, np.ndarray] = {}
+    for metric, col in resolved.items():
+        raw = df[col]
+        if pd.api.types.is_bool_dtype(raw) or not (
+            pd.api.types.is_numeric_dtype(raw) or raw.dtype == object or pd.api.types.is_string_dtype(raw)
+        ):
+            raise ResultsError(f"{source}: column {col!r} has non-numeric dtype {raw.dtype}")
+        if pd.api.types.is_numeric_dtype(raw):
+            values = raw.to_numpy(dtype=np.float64)
+        else:
+            text = raw.astype("string").str.strip()
+            text = text.mask(text.str.lower().isin(_NA_TOKENS))
+            coerced = pd.to_numeric(text, errors="coerce")
+            bad = coerced.isna() & text.notna()
+            if bad.any():
+                idx = np.flatnonzero(bad.to_numpy())
+                cells = ", ".join(f"{keys.iloc[i]!r}: {raw.iloc[i]!r}" for i in idx[:_MAX_EXAMPLES])
+                raise ResultsError(
+                    f"{source}: column {col!r} has {len(idx)} non-numeric cell(s), e.g. {cells}"
+                )
+            values = coerced.to_numpy(dtype=np.float64)
+        data[metric] = values
+    out = pd.DataFrame(data, index=pd.Index(keys.to_numpy(), name=KEY_COLUMN), columns=list(required_columns))
+    dup = out.index[out.index.duplicated()].unique()
+    if len(dup):
+        raise ResultsError(f"{source}: {len(dup)} duplicate config key(s), e.g. {_examples(dup)}")
+    return out
+
+
+def read_results_csv(
+    path: str | os.PathLike[str],
+    *,
+    required_columns: Sequence[str] = BOOM_METRICS,
+    strip_prefixes: Sequence[str] = DEFAULT_STRIP_PREFIXES,
+) -> pd.DataFrame:
+    """Read one ``all_results.csv`` into a metric frame (see the module docstring for checks and quirks)."""
+    p = Path(path)
+    source = str(p)
+    try:
+        header = pd.read_csv(p, nrows=0).columns
+    except FileNotFoundError:
+        raise ResultsError(f"{source}: file not found") from None
+    except (OSError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as e:
+        raise ResultsError(f"{source}: unreadable CSV ({type(e).__name__}: {e})") from e
+    _resolve_columns([str(c) for c in header], required_columns, source)
+    # Parse every column (not usecols): a ragged row must fail loudly, not be silently truncated.
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", pd.errors.ParserWarning)
+            raw = pd.read_csv(p, dtype={KEY_COLUMN: str}, index_col=False)
+    except pd.errors.ParserWarning as e:
+        raise ResultsError(f"{source}: malformed CSV (rows longer than the header: {e})") from e
+    except (OSError, UnicodeDecodeError, pd.errors.ParserError, ValueError) as e:
+        raise ResultsError(f"{source}: malformed CSV ({type(e).__name__}: {e})") from e
+    if raw.empty:
+        raise ResultsError(f"{source}: no data rows")
+    return normalize_results_frame(
+        raw, required_columns=required_columns, source=source, strip_prefixes=strip_prefixes
+    )
+
+
+def check_configs(df: pd.DataFrame, expected: Collection[str], *, source: str = "<frame>") -> None:
+    """Raise :class:`ResultsError` unless ``df.index`` is exactly the ``expected`` config set."""
+    have = set(df.index)
+    want = set(expected)
+    missing = [c for c in expected if c not in have]
+    unexpected = [c for c in df.index if c not in want]
+    if missing or unexpected:
+        parts = []
+        if missing:
+            parts.append(f"{len(missing)} expected config(s) missing, e.g. {_examples(missing)}")
+        if unexpected:
+            parts.append(f"{len(unexpected)} unexpected config(s), e.g. {_examples(unexpected)}")
+        raise ResultsError(f"{source}: config set differs from the {len(want)} expected: " + "; ".join(parts))
+
+
+def find_results_files(dirs: str | os.PathLike[str] | Sequence[str | os.PathLike[str]]) -> dict[str, Path]:
+    """Discover ``<dir>/<model>/all_results.csv`` → ``{model: path}`` (sorted by model name).
+
+    Sub-directories without ``all_results.csv`` are skipped (logged). Raises :class:`ResultsError` if a
+    directory does not exist, holds no results at all, or if a model name appears in two directories.
+    """
+    dir_list = [dirs] if isinstance(dirs, str | os.PathLike) else list(dirs)
+    if not dir_list:
+        raise ResultsError("no results directory given")
+    found: dict[str, Path] = {}
+    for d in dir_list:
+        root = Path(d)
+        if not root.is_dir():
+            raise ResultsError(f"{root}: results directory does not exist or is not a directory")
+        n_here = 0
+        for sub in sorted(p for p in root.iterdir() if p.is_dir()):
+            f = sub / RESULTS_FILENAME
+            if not f.is_file():
+                log.warning("skipping %s: no %s", sub, RESULTS_FILENAME)
+                continue
+            if sub.name in found:
+                raise ResultsError(f"model {sub.name!r} appears twice: {found[sub.name]} and {f}")
+            found[sub.name] = f
+            n_here += 1
+        if n_here == 0:
+            raise ResultsError(f"{root}: no <model>/{RESULTS_FILENAME} found")
+    return dict(sorted(found.items()))
+
+
+def load_results(
+    dirs: str | os.PathLike[str] | Sequence[str | os.PathLike[str]],
+    *,
+    expected_configs: Sequence[str] | None = None,
+    required_columns: Sequence[str] = BOOM_METRICS,
+    strip_prefixes: Sequence[str] = DEFAULT_STRIP_PREFIXES,
+    models: Collection[str] | None = None,
+) -> dict[str, pd.DataFrame]:
+    """Load every model's results from one or more results directories.
+
+    Args:
+        dirs: a results directory or several; each holds ``<model>/all_results.csv``.
+        expected_configs: when given, every file must hold exactly these config keys
+            (e.g. ``boom_configs(props)``, 7413 for BOOM); ``None`` skips the check.
+        required_columns: canonical metric names to load (keys of :data:`METRIC_COLUMNS`).
+        strip_prefixes: config-key prefixes to strip (``dd-`` by default).
+        models: load only these model names (error if one is absent).
+
+    Returns:
+        ``{model: metric frame}`` sorted by model name; frame index = config key (``"dataset"``),
+        columns = ``required_columns`` as float64. ``frame.attrs["source"]`` is the file path.
+
+    Raises:
+        ResultsError: naming the file and the problem (see module docstring).
+    """
+    files = find_results_files(dirs)
+    if models is not None:
+        absent = sorted(set(models) - files.keys())
+        if absent:
+            raise ResultsError(f"requested model(s) {absent} not found; available: {sorted(files)}")
+        files = {m: p for m, p in files.items() if m in set(models)}
+    out: dict[str, pd.DataFrame] = {}
+    for model, path in files.items():
+        df = read_results_csv(path, required_columns=required_columns, strip_prefixes=strip_prefixes)
+        if expected_configs is not None:
+            check_configs(df, expected_configs, source=str(path))
+        df.attrs["source"] = str(path)
+        out[model] = df
+    return out
+
+
+def nonfinite_counts(results: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
+    """NaN and ±inf cell counts per model and metric: index model, columns ``f"{metric}_nan"``/``_inf``."""
+    rows: dict[str, dict[str, int]] = {}
+    for model, df in results.items():
+        values = df.to_numpy(dtype=np.float64)
+        row: dict[str, int] = {}
+        for j, metric in enumerate(df.columns):
+            row[f"{metric}_nan"] = int(np.isnan(values[:, j]).sum())
+            row[f"{metric}_inf"] = int(np.isinf(values[:, j]).sum())
+        rows[model] = row
+    out = pd.DataFrame.from_dict(rows, orient="index").fillna(0).astype(np.int64)
+    out.index.name = "model"
+    return out

@@ -1,0 +1,187 @@
+"""Suites as declarative specs: which datasets and terms, how configs are named, where data lives.
+
+One protocol engine (:mod:`toto_bench.runner`) serves every suite; a suite only says
+
+- its datasets (storage names) with their terms and metadata (domain, ...),
+- how a config is named (``<pretty>/<freq>/<term>`` for GIFT-Eval, ``<ds>/<category>/<term>`` for BOOM),
+- where its data comes from (:mod:`toto_bench.data` source: HF repo, env var),
+- which model is its seasonal-naive normaliser on the leaderboard.
+"""
+
+from __future__ import annotations
+
+import os
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from toto_bench import gift_eval
+from toto_bench.boom import BoomProperties
+from toto_bench.protocol import TERMS, did_you_mean
+
+#: Suites the run engine knows (TIME and LSF have their own protocol variants).
+RUN_SUITES: tuple[str, ...] = ("gift-eval", "boom", "boomlet")
+
+#: Public source of the BOOM properties files (DataDog/toto on GitHub), used when no local copy is given.
+BOOM_PROPERTIES_URL = "https://raw.githubusercontent.com/DataDog/toto/main/boom/{name}"
+
+
+@dataclass(frozen=True)
+class DatasetSpec:
+    """One stored dataset of a suite and the configs it yields.
+
+    Attributes:
+        storage_name: the folder under the data root (``ett1/H``, ``m4_hourly``, ``ds-0-T``).
+        terms: the terms evaluated on it, in order.
+        domain: the ``domain`` column written to ``all_results.csv``.
+    """
+
+    storage_name: str
+    terms: tuple[str, ...]
+    domain: str = ""
+
+
+@dataclass(frozen=True)
+class Suite:
+    """A benchmark suite: its datasets and naming rule. The protocol itself lives in the engine.
+
+    Attributes:
+        name: ``gift-eval``, ``boom`` or ``boomlet``.
+        data_source: key of :data:`toto_bench.data.SOURCES` (``gift-eval`` or ``boom``).
+        datasets: the datasets in upstream enumeration order.
+        config_name: ``(storage_name, term, data_freq) -> config`` naming rule.
+    """
+
+    name: str
+    data_source: str
+    datasets: tuple[DatasetSpec, ...]
+    config_name: Callable[[str, str, str | None], str]
+
+    def dataset(self, storage_name: str) -> DatasetSpec:
+        """The spec of ``storage_name``; unknown names get close matches."""
+        for spec in self.datasets:
+            if spec.storage_name == storage_name:
+                return spec
+        names = [d.storage_name for d in self.datasets]
+        raise ValueError(
+            f"unknown {self.name} dataset {storage_name!r}{did_you_mean(storage_name, names)}; "
+            f"the suite has {len(names)} datasets (e.g. {', '.join(names[:3])})"
+        )
+
+    def select(
+        self, datasets: Sequence[str] | None = None, terms: Sequence[str] | None = None
+    ) -> list[DatasetSpec]:
+        """The datasets to run (all, or ``datasets`` in the given order), restricted to ``terms``.
+
+        Raises:
+            ValueError: for an unknown dataset or term, naming it and the valid ones.
+        """
+        if terms is not None:
+            bad = [t for t in terms if t not in TERMS]
+            if bad:
+                raise ValueError(f"unknown term(s) {bad}; valid terms: {', '.join(TERMS)}")
+        chosen = list(self.datasets) if not datasets else [self.dataset(d) for d in datasets]
+        if terms is None:
+            return chosen
+        out = []
+        for spec in chosen:
+            kept = tuple(t for t in spec.terms if t in terms)
+            if kept:
+                out.append(DatasetSpec(spec.storage_name, kept, spec.domain))
+        return out
+
+    def configs(self) -> list[str]:
+        """Every config name of the suite in enumeration order."""
+        return [self.config_name(d.storage_name, t, None) for d in self.datasets for t in d.terms]
+
+
+def _gift_eval_suite() -> Suite:
+    specs = tuple(
+        DatasetSpec(name, gift_eval.terms_of(name), gift_eval.domain_of(name))
+        for name in gift_eval.STORAGE_NAMES
+    )
+    return Suite("gift-eval", "gift-eval", specs, gift_eval.config_name)
+
+
+def _boom_suite(name: str, properties: BoomProperties) -> Suite:
+    specs = tuple(DatasetSpec(ds, p.terms, ", ".join(p.domain)) for ds, p in properties.items())
+
+    def config_name(storage_name: str, term: str, data_freq: str | None = None) -> str:
+        return f"{storage_name}/{properties[storage_name].frequency}/{term}"
+
+    return Suite(name, "boom", specs, config_name)
+
+
+def get_suite(name: str, properties: BoomProperties | None = None) -> Suite:
+    """The suite ``name``; BOOM and Boomlet need their properties file (see :func:`locate_properties`)."""
+    if name == "gift-eval":
+        return _gift_eval_suite()
+    if name in ("boom", "boomlet"):
+        if properties is None:
+            raise ValueError(f"suite {name!r} needs its properties file ({name}_properties.json)")
+        return _boom_suite(name, properties)
+    raise ValueError(f"unknown suite {name!r}; valid suites: {', '.join(RUN_SUITES)}")
+
+
+def properties_filename(suite: str) -> str:
+    """``boom_properties.json`` or ``boomlet_properties.json``."""
+    if suite not in ("boom", "boomlet"):
+        raise ValueError(f"suite {suite!r} has no properties file; only boom and boomlet do")
+    return f"{suite}_properties.json"
+
+
+def locate_properties(
+    suite: str,
+    *,
+    properties: str | os.PathLike[str] | None = None,
+    data_dir: str | os.PathLike[str] | None = None,
+    results_dirs: Sequence[str | os.PathLike[str]] = (),
+    cache_dir: Path | None = None,
+    download: bool = True,
+) -> Path:
+    """Find the BOOM/Boomlet properties JSON: it is data, never committed to this repo.
+
+    Search order: ``properties`` (explicit path); ``<data_dir>/<file>``; ``$BOOM/<file>``; ``<file>`` in the
+    folder above each results dir (the upstream ``boom/results`` + ``boom/boom_properties.json`` layout); the
+    cache (``~/.cache/toto-bench/boom/<file>``), downloading it there from DataDog/toto when ``download``.
+
+    Raises:
+        FileNotFoundError: naming every place searched and how to provide the file.
+    """
+    name = properties_filename(suite)
+    if properties is not None:
+        path = Path(properties)
+        if not path.is_file():
+            raise FileNotFoundError(f"--properties {path}: no such file")
+        return path
+    candidates: list[Path] = []
+    if data_dir is not None:
+        candidates.append(Path(data_dir) / name)
+    if os.environ.get("BOOM"):
+        candidates.append(Path(os.environ["BOOM"]) / name)
+    candidates += [Path(d).resolve().parent / name for d in results_dirs]
+    cache = (cache_dir or Path.home() / ".cache" / "toto-bench" / "boom") / name
+    candidates.append(cache)
+    for path in candidates:
+        if path.is_file():
+            return path
+    problem = ""
+    if download:
+        url = BOOM_PROPERTIES_URL.format(name=name)
+        try:
+            with urllib.request.urlopen(url, timeout=20) as response:
+                payload = response.read()
+            cache.parent.mkdir(parents=True, exist_ok=True)
+            tmp = cache.with_suffix(".tmp")
+            tmp.write_bytes(payload)
+            os.replace(tmp, cache)
+            return cache
+        except (urllib.error.URLError, OSError, TimeoutError) as exc:
+            problem = f"; downloading {url} failed ({exc})"
+    searched = ", ".join(str(c) for c in candidates)
+    raise FileNotFoundError(
+        f"{name} not found (searched {searched}){problem}. Pass --properties PATH, put it in --data-dir or "
+        f"$BOOM, or copy it from DataDog/toto boom/{name}"
+    )
