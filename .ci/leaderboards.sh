@@ -14,9 +14,13 @@ if [ ! -d "$published/results" ]; then
   echo "leaderboards: $published/results not found (the shared data folder sits beside the repo)" >&2
   exit 1
 fi
+dirs=(--results-dir "$published/results")
+# our own BOOM runs join the board once there are any
+if compgen -G "results/boom/*/all_results.csv" >/dev/null; then
+  dirs+=(--results-dir results/boom)
+fi
 for suite in boom boomlet; do
-  toto-bench leaderboard --suite "$suite" \
-    --results-dir "$published/results" --results-dir results/boom \
+  toto-bench leaderboard --suite "$suite" "${dirs[@]}" \
     --properties "$published/${suite}_properties.json" \
     --format md "${flag[@]}" "leaderboards/$suite.md"
 done

@@ -96,17 +96,15 @@ def compute_board(
     raise ValueError(f"unknown suite {suite!r}; valid suites: {', '.join(LEADERBOARD_SUITES)}")
 
 
-def _imputation_notes(board: Leaderboard) -> list[str]:
+def _imputation_section(board: Leaderboard) -> Section | None:
     imputed = board.imputed
     if imputed.empty or int(imputed.to_numpy().sum()) == 0:
-        return ["No NaN/inf cells needed imputing."]
-    notes = []
-    for model, row in imputed.iterrows():
-        cells = ", ".join(f"{col} {int(n)}" for col, n in row.items() if int(n))
-        if cells:
-            notes.append(f"`{model}`: {cells}")
-    kind = "left out of the geometric mean" if board.board == "time" else "imputed (model's split mean)"
-    return [f"NaN/inf cells {kind}: " + "; ".join(notes) + "."]
+        return None
+    if board.board == "time":
+        note = "Tasks whose normalised value is NaN are left out of the geometric mean (upstream TIME)."
+    else:
+        note = "NaN/inf cells replaced by the model's column mean over the split, before any scaling."
+    return Section("Imputed cells", imputed.astype(int), index=True, note=note)
 
 
 def _intro(suite: str, board: Leaderboard, results_dirs: Sequence[str | os.PathLike[str]]) -> str:
@@ -163,11 +161,13 @@ def build_document(
         mase, crps = board.breakdowns[group]
         sections.append(Section(f"Breakdown by {group}: MASE (scaled, shifted gmean)", mase, index=True))
         sections.append(Section(f"Breakdown by {group}: CRPS (scaled, shifted gmean)", crps, index=True))
+    imputed = None if breakdown else _imputation_section(board)
+    if imputed is not None:
+        sections.append(imputed)
     notes = [
         f"Rank ties: `{board.ties}`"
         + (" (pandas method first in the model order below)." if board.ties == "first" else " (mean rank)."),
         "Model order: " + ", ".join(f"`{m}`" for m in board.model_order) + ".",
-        *_imputation_notes(board),
     ]
     title = f"{_TITLES[suite]} leaderboard" + (f" — breakdown by {groups[0]}" if breakdown else "")
     doc = Document(title=title, intro=_intro(suite, board, results_dirs), sections=sections, notes=notes)

@@ -3,20 +3,25 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 from toto_bench import __version__
+from toto_bench.adapters.registry import available_models, build_model, get_model_spec
 from toto_bench.boards import BREAKDOWNS, LEADERBOARD_SUITES, TIES, build_document
-from toto_bench.data import DataError
+from toto_bench.boom import BoomProperties
+from toto_bench.data import DataError, download
 from toto_bench.render import FORMATS
 from toto_bench.results import ResultsError
-from toto_bench.runner import RunError
-from toto_bench.suites import locate_properties
+from toto_bench.runner import RunError, RunOptions, run_suite
+from toto_bench.suites import RUN_SUITES, get_suite, locate_properties
 
 EPILOG = """\
 examples:
+  toto-bench run --suite gift-eval --model seasonal-naive --data-dir ~/gift_eval --datasets ett1/H,m4_hourly
+  toto-bench run --suite boom --model seasonal-naive --data-dir ~/boom_benchmark
   toto-bench leaderboard --suite boom --results-dir ../shared/data/boom/results
   toto-bench leaderboard --suite boom --results-dir published/ --results-dir results/boom --format csv
   toto-bench leaderboard --suite boom --results-dir R --breakdown domain --format csv --output tables/
@@ -70,7 +75,56 @@ def _leaderboard(args: argparse.Namespace) -> int:
     return 0
 
 
+def _split(values: Sequence[str] | None) -> list[str] | None:
+    """``["a,b", "c"]`` → ``["a", "b", "c"]`` (flags may be repeated or comma-separated)."""
+    if not values:
+        return None
+    return [v.strip() for value in values for v in value.split(",") if v.strip()]
+
+
+def _suite_properties(args: argparse.Namespace) -> BoomProperties | None:
+    if args.suite not in ("boom", "boomlet"):
+        return None
+    data_dir = args.data_dir or os.environ.get("BOOM")
+    path = locate_properties(args.suite, properties=args.properties, data_dir=data_dir)
+    return BoomProperties.from_json(path)
+
+
+def _run(args: argparse.Namespace) -> int:
+    spec = get_model_spec(args.model)  # an unknown model fails before anything else
+    suite = get_suite(args.suite, _suite_properties(args))
+    settings = spec.settings_for(args.suite)
+    options = RunOptions(
+        datasets=_split(args.datasets),
+        terms=_split(args.terms),
+        output_dir=Path(args.output_dir),
+        data_dir=args.data_dir,
+        allow_nan_forecast=args.allow_nan_forecast,
+        progress=not args.no_progress,
+        settings=settings,
+    )
+    summary = run_suite(suite, args.model, lambda: build_model(args.model, suite=args.suite), options)
+    print(
+        f"{summary.results_csv}: {summary.computed} configs computed, {summary.skipped} reused "
+        f"in {summary.wall_seconds:.1f} s ({summary.windows} windows); run record {summary.record}"
+    )
+    return 0
+
+
+def _download(args: argparse.Namespace) -> int:
+    root = download(args.suite, _split(args.datasets), args.data_dir)
+    print(f"{args.suite} data ready under {root}")
+    return 0
+
+
 def _list(args: argparse.Namespace) -> int:
+    if args.what == "models":
+        models = available_models()
+        width = max(len(n) for n in models)
+        for name, spec in models.items():
+            checkpoint = spec.checkpoint or "-"
+            print(f"{name:<{width}}  {spec.family:<12}  {checkpoint:<28}  {spec.description}")
+        return 0
     if args.what == "suites":
         rows = [
             ("boom", "7413 configs", "Datadog/BOOM; env BOOM; properties boom_properties.json"),
@@ -82,7 +136,7 @@ def _list(args: argparse.Namespace) -> int:
         for name, size, source in rows:
             print(f"{name:<{width}}  {size:<12}  {source}")
         return 0
-    raise UserError(f"unknown list target {args.what!r}; valid: suites")
+    raise UserError(f"unknown list target {args.what!r}; valid: suites, models")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -144,8 +198,51 @@ def build_parser() -> argparse.ArgumentParser:
     lb.add_argument("--data-dir", metavar="DIR", help="suite data folder (searched for the properties file)")
     lb.set_defaults(func=_leaderboard)
 
-    ls = sub.add_parser("list", help="list suites")
-    ls.add_argument("what", choices=["suites"], help="what to list")
+    run = sub.add_parser(
+        "run",
+        help="evaluate a model on a suite and write <output-dir>/<suite>/<model>/all_results.csv",
+        description=(
+            "Evaluate a registered model on a suite with the upstream protocol (GIFT-Eval windows and "
+            "metrics; BOOM = GIFT-Eval rules on the BOOM datasets). Writes all_results.csv (upstream schema) "
+            "and config.json (the run record). Finished configs are committed one by one: rerunning the same "
+            "command after a crash or Ctrl-C resumes where it stopped."
+        ),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=EPILOG,
+    )
+    run.add_argument("--suite", required=True, choices=RUN_SUITES, help="benchmark suite")
+    run.add_argument("--model", required=True, help="registered model name (see `toto-bench list models`)")
+    run.add_argument(
+        "--data-dir", metavar="DIR", help="suite data root (default: $GIFT_EVAL / $BOOM, else the cache)"
+    )
+    run.add_argument(
+        "--datasets",
+        action="append",
+        metavar="NAMES",
+        help="comma-separated storage names (e.g. us_births/W,m4_hourly or ds-1010-T); default: all",
+    )
+    run.add_argument("--terms", action="append", metavar="TERMS", help="comma-separated: short,medium,long")
+    run.add_argument("--output-dir", default="results", metavar="DIR", help="results root (default: results)")
+    run.add_argument("--properties", metavar="PATH", help="BOOM/Boomlet properties JSON")
+    run.add_argument(
+        "--allow-nan-forecast",
+        action="store_true",
+        help="score NaN forecasts like gluonts allow_nan_forecast=True instead of failing",
+    )
+    run.add_argument("--no-progress", action="store_true", help="no progress bar")
+    run.set_defaults(func=_run)
+
+    dl = sub.add_parser(
+        "download",
+        help="fetch suite data from the Hugging Face Hub (only the requested dataset folders)",
+    )
+    dl.add_argument("--suite", required=True, choices=["gift-eval", "boom"], help="suite whose data to fetch")
+    dl.add_argument("--datasets", action="append", metavar="NAMES", help="comma-separated storage names")
+    dl.add_argument("--data-dir", metavar="DIR", help="where to put it (default: $GIFT_EVAL / $BOOM / cache)")
+    dl.set_defaults(func=_download)
+
+    ls = sub.add_parser("list", help="list suites or models")
+    ls.add_argument("what", choices=["suites", "models"], help="what to list")
     ls.set_defaults(func=_list)
     return parser
 

@@ -76,6 +76,10 @@ tr:nth-child(even) td { background: #fafafa; }
 """
 
 
+def _fmt3(value: float) -> str:
+    return f"{value:.3f}"
+
+
 def to_html(doc: Document) -> str:
     """Render ``doc`` as one standalone HTML page (inline CSS, no scripts, no external assets)."""
     body = [f"<h1>{html.escape(doc.title)}</h1>", f"<p>{html.escape(doc.intro.strip())}</p>"]
@@ -83,7 +87,7 @@ def to_html(doc: Document) -> str:
         body.append(f"<h2>{html.escape(section.title)}</h2>")
         if section.note:
             body.append(f"<p>{html.escape(section.note.strip())}</p>")
-        body.append(round3(section.table).to_html(index=section.index, float_format="%.3f", border=0))
+        body.append(round3(section.table).to_html(index=section.index, float_format=_fmt3, border=0))
     if doc.notes:
         body.append("<h2>Notes</h2><ul>")
         body += [f"<li>{html.escape(note)}</li>" for note in doc.notes]

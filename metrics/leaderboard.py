@@ -219,7 +219,7 @@ def _wide(
 ) -> pd.DataFrame:
     """``[config × model]`` matrix of one metric (columns in ``order``; NaN where a model lacks a config)."""
     return pd.DataFrame(
-        {m: frames[m][metric].reindex(index).to_numpy() for m in order},
+        {m: frames[m][metric].reindex(list(index)).to_numpy() for m in order},
         index=pd.Index(index, name=KEY_COLUMN),
     )
 
