@@ -1,0 +1,543 @@
+"""The 11 benchmark metrics over quantile forecasts, pooled like gluonts ``evaluate_forecasts(axis=None)``.
+
+Reference semantics (gluonts 0.17 ``gluonts.ev`` + ``gluonts.model.evaluation``, ``mask_invalid_label=True``),
+with the metric set ``MSE(mean), MSE(0.5), MAE, MASE, MAPE, SMAPE, MSIS, RMSE, NRMSE, ND,
+MeanWeightedSumQuantileLoss(0.1..0.9)``:
+
+* Every (window, variate, step) is pooled. Labels that are NaN/inf are masked everywhere.
+* ``Mean`` metrics (MSE, MAE, MASE, MAPE, sMAPE, MSIS, mean |label|) are ``sum / count`` over unmasked
+  values; a NaN value that is not masked propagates (NaN forecast -> NaN MSE/MAE/RMSE/NRMSE).
+* The four ratio metrics (MASE, MAPE, sMAPE, MSIS) divide masked arrays, and numpy's masked division
+  masks every non-finite quotient and every quotient with ``|num| * tiny >= |den|``. So a zero seasonal
+  error, a zero label (MAPE), a NaN forecast, ... drop the point from *that* metric's sum and count
+  (they neither give inf nor NaN). A metric whose every point is masked is ``0 / 0 = NaN``.
+* ``Sum`` metrics (ND numerator, quantile losses, sum |label|) use ``np.nansum``: NaN forecast points
+  are dropped from the numerator only. ``sum |label| == 0`` gives inf (or NaN for 0/0).
+* The mean forecast falls back to the median when not given. MSIS reads the 0.025 / 0.975 levels,
+  extrapolated with gluonts' exponential tails unless stored (see :mod:`.quantiles`).
+* With ``allow_nan_forecast=False`` any NaN in a forecast array a metric reads ("mean", "0.5", the CRPS
+  levels, the MSIS bounds) raises ``ValueError``, as gluonts' ``BatchForecast`` does.
+
+Implementation: windows are flattened to ``[n * V, H]`` rows and processed in cache-sized chunks. A chunk
+whose forecasts are all finite takes a restructured fast path (quantile losses from ``sum |e|`` and
+``sum e``, MASE/MSIS as per-row sums weighted by ``1 / se``); anything else (NaN/inf forecasts, quotients
+near numpy.ma's domain) goes through a pointwise transcription of gluonts. Chunk results are committed only
+once a whole :meth:`MetricAccumulator.update` succeeded.
+
+Precision: elementwise quantities are computed in the dtypes gluonts computes them in (float32 label and
+quantiles give float32 errors, squared errors and percentage errors, but float64 scaled errors, MSIS and
+quantile losses), and every sum is accumulated in float64. gluonts sums float32 values in float32 per
+batch, so float32 results agree to ~1e-7 relative; float64 inputs agree to ~1e-15.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from functools import cache
+
+import numpy as np
+
+from toto_bench.adapters.base import QUANTILE_LEVELS
+
+from .quantiles import CRPS_LEVELS, MSIS_LEVELS, check_levels, level_function
+
+__all__ = ["METRIC_NAMES", "MetricAccumulator", "evaluate_quantile_forecasts"]
+
+#: The 11 metric columns, in results-CSV order.
+METRIC_NAMES: tuple[str, ...] = (
+    "MSE[mean]",
+    "MSE[0.5]",
+    "MAE[0.5]",
+    "MASE[0.5]",
+    "MAPE[0.5]",
+    "sMAPE[0.5]",
+    "MSIS",
+    "RMSE[mean]",
+    "NRMSE[mean]",
+    "ND[0.5]",
+    "mean_weighted_sum_quantile_loss",
+)
+
+_MSIS_ALPHA = 0.05
+_MSIS_PENALTY = 2.0 / _MSIS_ALPHA
+_RATIOS = ("MASE", "MAPE", "sMAPE", "MSIS")
+#: numpy.ma's safe-division tolerance (``np.finfo(float).tiny``), a float64 scalar like numpy's.
+_TINY = np.finfo(np.float64).tiny
+#: A finite quotient can only fall in numpy.ma's division domain when ``|quotient| >= 2**1021``.
+_DOMAIN_CANDIDATE = 2.0**1021
+#: Fast path bound: ``max |x| < min se * 2**1020`` keeps every quotient finite and outside that domain.
+_SAFE_QUOTIENT = 2.0**1020
+#: Label elements per internal chunk: bounds temporaries and keeps them cache-resident.
+_CHUNK_ELEMS = 1 << 15
+#: Below this many label elements an update runs on the calling thread only.
+_THREAD_MIN_ELEMS = 1 << 17
+
+
+def metric_threads() -> int:
+    """Threads used to score large batches: ``$TOTO_BENCH_THREADS``, else the CPU count capped at 8.
+
+    numpy releases the GIL in the ufuncs and reductions that dominate scoring, so chunks of one batch are
+    scored concurrently; they are committed in order, so results do not depend on the thread count.
+    """
+    env = os.environ.get("TOTO_BENCH_THREADS")
+    if env:
+        try:
+            return max(1, int(env))
+        except ValueError:
+            raise ValueError(f"TOTO_BENCH_THREADS must be a positive integer, got {env!r}") from None
+    return max(1, min(8, os.cpu_count() or 1))
+
+
+@cache
+def _pool(threads: int) -> ThreadPoolExecutor:
+    return ThreadPoolExecutor(max_workers=threads, thread_name_prefix="toto-bench-metrics")
+
+
+#: Forecast keys a metric reads, by gluonts name.
+_KEYS: tuple[float, ...] = (*CRPS_LEVELS, *MSIS_LEVELS)
+
+
+def _as_float(x: np.ndarray, name: str) -> np.ndarray:
+    a = np.asarray(x)
+    if not np.issubdtype(a.dtype, np.floating):
+        if not np.issubdtype(a.dtype, np.number):
+            raise ValueError(f"{name} must be a numeric array, got dtype {a.dtype}")
+        a = a.astype(np.float64)
+    return a
+
+
+def _flat(a: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    return np.ascontiguousarray(a).reshape(shape)
+
+
+class _Partial:
+    """Float64 sums and counts of one chunk; committed to the accumulator only once complete."""
+
+    __slots__ = ("ae", "ae_nan", "n", "nan_keys", "ql", "ratio_count", "ratio_sum", "sq_mean", "sq_median",
+                 "sum_abs")
+
+    def __init__(self) -> None:
+        self.n = 0
+        self.sum_abs = 0.0
+        self.sq_mean = 0.0
+        self.sq_median = 0.0
+        self.ae = 0.0  # NaN-propagating sum |y - median| (MAE)
+        self.ae_nan = 0.0  # np.nansum variant (ND)
+        self.ratio_sum = dict.fromkeys(_RATIOS, 0.0)
+        self.ratio_count = dict.fromkeys(_RATIOS, 0)
+        self.ql = dict.fromkeys(CRPS_LEVELS, 0.0)
+        self.nan_keys: set[str] = set()
+
+
+def _masked_ratio(
+    num: np.ndarray, den: np.ndarray, quotient: np.ndarray, valid: np.ndarray | None, nonneg: bool
+) -> tuple[float, int]:
+    """Sum and count of the unmasked entries of ``num / den`` (``quotient``, a fresh array), numpy.ma rules.
+
+    Masked: label invalid (``~valid``), non-finite quotient, or ``|num| * tiny >= |den|`` (numpy.ma's
+    safe-division domain, which can only bite when ``|quotient| >= 2**1021``).
+    """
+    keep = np.isfinite(quotient)
+    if valid is not None:
+        keep &= valid
+    count = int(np.count_nonzero(keep))
+    if count != quotient.size:
+        np.copyto(quotient, 0, where=~keep)
+    total = quotient.sum(dtype=np.float64)
+    if quotient.dtype.itemsize >= 8:
+        if nonneg:
+            suspicious = not total < _DOMAIN_CANDIDATE
+        else:
+            suspicious = bool(quotient.max() >= _DOMAIN_CANDIDATE or quotient.min() <= -_DOMAIN_CANDIDATE)
+        if suspicious:  # exact numpy.ma domain test, only for astronomically large quotients
+            domain = (np.abs(num) * _TINY >= np.abs(den)) & keep
+            if domain.any():
+                count -= int(np.count_nonzero(domain))
+                np.copyto(quotient, 0, where=domain)
+                total = quotient.sum(dtype=np.float64)
+    return float(total), count
+
+
+class MetricAccumulator:
+    """Streaming accumulator of the 11 metrics over batches of windows of one config.
+
+    Feed every window of a config through :meth:`update` (in any number of batches) and read
+    :meth:`result`. Equivalent to gluonts ``evaluate_forecasts(..., axis=None, mask_invalid_label=True,
+    allow_nan_forecast=allow_nan_forecast)`` with ``QuantileForecast`` objects holding ``levels``.
+
+    Args:
+        levels: the ``Q`` quantile levels on the last axis of ``quantiles``, strictly ascending.
+        allow_nan_forecast: when False, NaN in any forecast array a metric reads raises ``ValueError``.
+
+    Attributes:
+        n_windows: windows seen so far.
+        n_points: valid (finite) label points seen so far.
+        nan_forecast_keys: forecast keys (gluonts names, e.g. ``"0.5"``, ``"mean"``) that held NaN.
+    """
+
+    def __init__(self, levels: Sequence[float] = QUANTILE_LEVELS, allow_nan_forecast: bool = False) -> None:
+        self.levels: tuple[float, ...] = check_levels(levels)
+        self._level_fns = {k: level_function(self.levels, k) for k in _KEYS}
+        self.allow_nan_forecast = bool(allow_nan_forecast)
+        self.n_windows = 0
+        self.nan_forecast_keys: set[str] = set()
+        self._total = _Partial()
+
+    @property
+    def n_points(self) -> int:
+        return self._total.n
+
+    # ------------------------------------------------------------------ public
+    def update(
+        self,
+        label: np.ndarray,
+        quantiles: np.ndarray,
+        seasonal_error: np.ndarray,
+        mean: np.ndarray | None = None,
+    ) -> None:
+        """Add a batch of ``n`` windows.
+
+        Args:
+            label: ``[n, V, H]`` float array of targets; NaN/inf points are masked.
+            quantiles: ``[n, V, H, Q]`` float array, levels in ``self.levels`` order.
+            seasonal_error: ``[n, V]`` per-(window, variate) seasonal error (see :func:`seasonal_errors`);
+                used as float64.
+            mean: optional ``[n, V, H]`` mean forecast; the median stands in when ``None``.
+
+        Raises:
+            ValueError: bad shapes, or NaN forecasts with ``allow_nan_forecast=False``.
+        """
+        y = _as_float(label, "label")
+        qs = _as_float(quantiles, "quantiles")
+        if y.ndim != 3:
+            raise ValueError(f"label must be [n, V, H], got shape {y.shape}")
+        n, n_var, horizon = y.shape
+        n_q = len(self.levels)
+        if qs.shape != (n, n_var, horizon, n_q):
+            raise ValueError(
+                f"quantiles shape {qs.shape} != label shape + (Q={n_q},) = {(n, n_var, horizon, n_q)}"
+            )
+        se = np.asarray(seasonal_error, dtype=np.float64)
+        if se.shape != (n, n_var):
+            raise ValueError(f"seasonal_error shape {se.shape} != (n, V) = {(n, n_var)}")
+        mu = None
+        if mean is not None:
+            mu = _as_float(mean, "mean")
+            if mu.shape != y.shape:
+                raise ValueError(f"mean shape {mu.shape} != label shape {y.shape}")
+        rows = n * n_var
+        if rows == 0 or horizon == 0:
+            self.n_windows += n
+            return
+        y2 = _flat(y, (rows, horizon))
+        q2 = _flat(qs, (rows, horizon, n_q))
+        se2 = _flat(se, (rows,))
+        mu2 = None if mu is None else _flat(mu, (rows, horizon))
+        step = max(1, _CHUNK_ELEMS // horizon)
+
+        def score(r0: int) -> _Partial:
+            sl = slice(r0, r0 + step)
+            args = (y2[sl], q2[sl], se2[sl], None if mu2 is None else mu2[sl])
+            with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+                part = self._chunk_fast(*args)
+                return self._chunk_exact(*args) if part is None else part
+
+        starts = range(0, rows, step)
+        threads = metric_threads()
+        if threads > 1 and len(starts) > 1 and rows * horizon >= _THREAD_MIN_ELEMS:
+            parts = list(_pool(threads).map(score, starts))
+        else:
+            parts = [score(r0) for r0 in starts]
+        for part in parts:  # all-or-nothing: a NaN error leaves the accumulator untouched
+            self._commit(part)
+        self.n_windows += n
+
+    def result(self) -> dict[str, float]:
+        """The 11 metrics (keys :data:`METRIC_NAMES`) over everything seen; NaN/inf as gluonts gives them."""
+        t = self._total
+        with np.errstate(divide="ignore", invalid="ignore"):
+            n = t.n
+            mse_mean = np.float64(t.sq_mean) / n
+            rmse = np.sqrt(mse_mean)
+            ratio = {k: np.float64(t.ratio_sum[k]) / t.ratio_count[k] for k in _RATIOS}
+            sum_abs = np.float64(t.sum_abs)
+            weighted = np.array([np.float64(t.ql[q]) / sum_abs for q in CRPS_LEVELS])
+            values = (
+                mse_mean,
+                np.float64(t.sq_median) / n,
+                np.float64(t.ae) / n,
+                ratio["MASE"],
+                ratio["MAPE"],
+                ratio["sMAPE"],
+                ratio["MSIS"],
+                rmse,
+                rmse / (sum_abs / n),
+                np.float64(t.ae_nan) / sum_abs,
+                np.mean(weighted),
+            )
+        return {name: float(v) for name, v in zip(METRIC_NAMES, values, strict=True)}
+
+    # ----------------------------------------------------------------- private
+    def _commit(self, p: _Partial) -> None:
+        t = self._total
+        t.n += p.n
+        t.sum_abs += p.sum_abs
+        t.sq_mean += p.sq_mean
+        t.sq_median += p.sq_median
+        t.ae += p.ae
+        t.ae_nan += p.ae_nan
+        for k in _RATIOS:
+            t.ratio_sum[k] += p.ratio_sum[k]
+            t.ratio_count[k] += p.ratio_count[k]
+        for q in CRPS_LEVELS:
+            t.ql[q] += p.ql[q]
+        self.nan_forecast_keys |= p.nan_keys
+
+    def _chunk_fast(
+        self, y: np.ndarray, q: np.ndarray, se: np.ndarray, mean: np.ndarray | None
+    ) -> _Partial | None:
+        """Fast path for chunks whose forecasts are all finite; ``None`` sends the chunk to the exact path.
+
+        Same definitions as :meth:`_chunk_exact`, restructured: quantile losses from ``sum |e|`` and
+        ``sum e``; MASE and MSIS as ``sum_rows (sum_h x) / se_row`` (every quotient is provably finite and
+        outside numpy.ma's division domain here, so the masked mean reduces to row weights); MAPE/sMAPE
+        counts equal the valid-label count whenever their sum is finite.
+        """
+        finite_y = np.isfinite(y)
+        n_valid = int(np.count_nonzero(finite_y))
+        has_invalid = n_valid != y.size
+        y0 = y
+        keep = None  # label mask as 0/1 floats: multiplying keeps NaN/inf forecasts visible (NaN * 0 = NaN)
+        if has_invalid:
+            y0 = y.copy()
+            y0[~finite_y] = 0
+            keep = finite_y.astype(y.dtype)
+        p = _Partial()
+        p.n = n_valid
+        abs_y = np.abs(y0)
+        p.sum_abs = float(abs_y.sum(dtype=np.float64))
+
+        n_q = q.shape[-1]
+        q_t = q.reshape(-1, n_q).T.copy().reshape((n_q, *y.shape))  # [Q, r, H]: each level contiguous
+        forecast = {k: fn(q_t.__getitem__) for k, fn in self._level_fns.items()}
+
+        # Errors are multiplied by the label mask rather than overwritten: a NaN/inf forecast at a masked
+        # label then still turns the sum non-finite (gluonts checks forecasts everywhere).
+        abs_err = np.empty(0)
+        buf = None
+        for level in CRPS_LEVELS:
+            fc = forecast[level]
+            dtype = np.result_type(y0, fc)
+            if level == 0.5 or buf is None or buf.dtype != dtype:
+                err = np.subtract(y0, fc)
+                if level != 0.5:
+                    buf = err
+            else:
+                err = np.subtract(y0, fc, out=buf)
+            if keep is not None:
+                err *= keep
+            signed = err.sum(dtype=np.float64)
+            if not np.isfinite(signed):
+                return None  # NaN/inf forecast (or overflow): exact path
+            np.abs(err, out=err)
+            absolute = err.sum(dtype=np.float64)
+            if not np.isfinite(absolute):
+                return None
+            p.ql[level] = float(absolute + (2.0 * level - 1.0) * signed)
+            if level == 0.5:
+                abs_err = err
+                p.ae = p.ae_nan = float(absolute)
+        del buf
+        p.sq_median = float(np.square(abs_err).sum(dtype=np.float64))
+        if mean is None:
+            p.sq_mean = p.sq_median
+        else:
+            err = y0 - mean
+            if keep is not None:
+                err *= keep
+            p.sq_mean = float(np.square(err).sum(dtype=np.float64))
+        if not (np.isfinite(p.sq_median) and np.isfinite(p.sq_mean)):
+            return None
+
+        # MASE / MSIS: rows with se != 0 (inf included: quotients are 0) keep all their valid points;
+        # se == 0 or NaN masks the whole row (x / 0 and x / NaN are non-finite).
+        abs_se = np.abs(se)
+        counted = abs_se > 0
+        weight = np.zeros_like(se)
+        np.divide(1.0, se, out=weight, where=counted)
+        finite_se = counted & np.isfinite(se)
+        min_se = abs_se[finite_se].min() if finite_se.any() else np.inf
+        count_scaled = n_valid
+        if not counted.all():
+            count_scaled -= int(np.count_nonzero(finite_y[~counted]))
+        bound = float(np.finfo(abs_err.dtype).max) if abs_err.dtype.itemsize < 8 else float(abs_err.max())
+        if not bound < min_se * _SAFE_QUOTIENT:
+            return None
+        p.ratio_sum["MASE"] = float((weight @ abs_err.astype(np.float64)).sum())
+        p.ratio_count["MASE"] = count_scaled
+
+        num = self._interval_numerator_fast(y0, forecast[MSIS_LEVELS[0]], forecast[MSIS_LEVELS[1]])
+        if keep is not None:
+            num *= keep if num.dtype == keep.dtype else keep.astype(num.dtype)
+        bound = max(float(num.max()), -float(num.min()))
+        if not bound < min_se * _SAFE_QUOTIENT:  # also catches NaN/inf
+            return None
+        p.ratio_sum["MSIS"] = float((weight @ num.astype(np.float64, copy=False)).sum())
+        p.ratio_count["MSIS"] = count_scaled
+
+        # MAPE / sMAPE: masked labels contribute 0 / 1 and 0 / |f|; a non-finite sum -> exact masking.
+        if keep is None:
+            den = abs_y
+        else:
+            den = 1 - keep
+            den += abs_y
+        self._fast_ratio(p, "MAPE", abs_err, den, abs_err / den, n_valid, finite_y)
+        num = 2 * abs_err
+        den = np.add(abs_y, np.abs(forecast[0.5]))
+        self._fast_ratio(p, "sMAPE", num, den, num / den, n_valid, finite_y)
+        return p
+
+    @staticmethod
+    def _fast_ratio(
+        p: _Partial, name: str, num: np.ndarray, den: np.ndarray, quotient: np.ndarray, n_valid: int,
+        valid: np.ndarray,
+    ) -> None:
+        total = quotient.sum(dtype=np.float64)
+        if np.isfinite(total) and (quotient.dtype.itemsize < 8 or total < _DOMAIN_CANDIDATE):
+            p.ratio_sum[name], p.ratio_count[name] = float(total), n_valid
+        else:
+            p.ratio_sum[name], p.ratio_count[name] = _masked_ratio(num, den, quotient, valid, nonneg=True)
+
+    @staticmethod
+    def _interval_numerator_fast(y0: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> np.ndarray:
+        """``u - l + 40 relu(l - y) + 40 relu(y - u)``: bitwise gluonts' numerator for finite inputs."""
+        dtype = np.result_type(lower, upper, y0)
+        num = np.subtract(upper, lower, dtype=dtype)
+        y = y0.astype(dtype, copy=False)  # one explicit cast: mixed-dtype ufuncs are much slower
+        pen = np.subtract(lower, y, dtype=dtype)
+        np.maximum(pen, 0, out=pen)
+        pen *= _MSIS_PENALTY
+        num += pen
+        np.subtract(y, upper, out=pen, dtype=dtype)
+        np.maximum(pen, 0, out=pen)
+        pen *= _MSIS_PENALTY
+        num += pen
+        return num
+
+    def _chunk_exact(self, y: np.ndarray, q: np.ndarray, se: np.ndarray, mean: np.ndarray | None) -> _Partial:
+        """Pointwise gluonts semantics for any input (NaN/inf forecasts, zero/inf seasonal errors, ...).
+
+        ``y [r, H]``, ``q [r, H, Q]``, ``se [r]`` float64, ``mean [r, H] | None``.
+        """
+        p = _Partial()
+        finite_y = np.isfinite(y)
+        n_valid = int(np.count_nonzero(finite_y))
+        invalid = None if n_valid == y.size else ~finite_y
+        abs_y = np.abs(y)
+        if invalid is not None:
+            np.copyto(abs_y, 0, where=invalid)
+        p.n = n_valid
+        p.sum_abs = float(abs_y.sum(dtype=np.float64))
+
+        q_t = np.ascontiguousarray(np.moveaxis(q, -1, 0))
+        forecast = {k: fn(q_t.__getitem__) for k, fn in self._level_fns.items()}
+        median = forecast[0.5]
+        mean_fc = median if mean is None else mean
+
+        # Inspect exactly the arrays the metrics read, everywhere (masked labels included), like gluonts.
+        named = [("mean", mean_fc), *((str(k), forecast[k]) for k in _KEYS)]
+        p.nan_keys = {key for key, arr in named if np.isnan(arr).any()}
+        if p.nan_keys and not self.allow_nan_forecast:
+            raise ValueError(
+                f"Forecast contains NaN values (forecast keys {sorted(p.nan_keys)}); "
+                "pass allow_nan_forecast=True to score it anyway"
+            )
+        se_col = se[:, None]
+
+        # Median: ratio metrics on raw errors (an invalid label gives a non-finite quotient -> masked).
+        err = y - median
+        abs_err = np.abs(err)
+        for name, num, den in (
+            ("MASE", abs_err, se_col),
+            ("MAPE", abs_err, abs_y),
+            ("sMAPE", 2 * abs_err, abs_y + np.abs(median)),
+        ):
+            p.ratio_sum[name], p.ratio_count[name] = _masked_ratio(num, den, num / den, None, nonneg=True)
+        if invalid is not None:
+            np.copyto(err, 0, where=invalid)
+            np.copyto(abs_err, 0, where=invalid)
+        p.sq_median = float(np.square(err).sum(dtype=np.float64))
+        p.ae = float(abs_err.sum(dtype=np.float64))
+        p.ae_nan = p.ae
+        if "0.5" in p.nan_keys:
+            nan_pos = np.isnan(abs_err)
+            np.copyto(abs_err, 0, where=nan_pos)
+            p.ae_nan = float(abs_err.sum(dtype=np.float64))
+        del err, abs_err
+
+        if mean is None:
+            p.sq_mean = p.sq_median
+        else:
+            err = y - mean
+            if invalid is not None:
+                np.copyto(err, 0, where=invalid)
+            p.sq_mean = float(np.square(err).sum(dtype=np.float64))
+
+        for level in CRPS_LEVELS:
+            fc = forecast[level]
+            loss = 2 * np.abs((y - fc) * ((fc >= y) - level))  # float64, as in gluonts
+            if invalid is not None:
+                np.copyto(loss, 0, where=invalid)
+            if str(level) in p.nan_keys:
+                np.copyto(loss, 0, where=np.isnan(loss))
+            p.ql[level] = float(loss.sum(dtype=np.float64))
+
+        num = self._interval_numerator_exact(y, forecast[MSIS_LEVELS[0]], forecast[MSIS_LEVELS[1]])
+        msis = _masked_ratio(num, se_col, num / se_col, None, nonneg=False)
+        p.ratio_sum["MSIS"], p.ratio_count["MSIS"] = msis
+        return p
+
+    @staticmethod
+    def _interval_numerator_exact(y: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> np.ndarray:
+        """``u - l + 40 (l - y)[y < l] + 40 (y - u)[y > u]`` in gluonts' operation order (inf * 0 = NaN)."""
+        num = upper - lower
+        dtype = np.result_type(lower, upper, y)
+        if num.dtype != dtype:
+            num = num.astype(dtype)
+        pen = lower - y
+        pen *= _MSIS_PENALTY
+        pen *= y < lower
+        num += pen
+        pen = y - upper
+        pen *= _MSIS_PENALTY
+        pen *= y > upper
+        num += pen
+        return num
+
+
+def evaluate_quantile_forecasts(
+    label: np.ndarray,
+    quantiles: np.ndarray,
+    seasonal_error: np.ndarray,
+    mean: np.ndarray | None = None,
+    levels: Sequence[float] = QUANTILE_LEVELS,
+    allow_nan_forecast: bool = False,
+) -> dict[str, float]:
+    """One-shot :class:`MetricAccumulator`: the 11 metrics of one config.
+
+    Args:
+        label: ``[n, V, H]`` targets (NaN/inf masked).
+        quantiles: ``[n, V, H, Q]`` quantile forecasts in ``levels`` order.
+        seasonal_error: ``[n, V]`` seasonal errors of each window's history.
+        mean: optional ``[n, V, H]`` mean forecast (median when ``None``).
+        levels: the ``Q`` levels, strictly ascending.
+        allow_nan_forecast: score NaN forecasts (gluonts semantics) instead of raising ``ValueError``.
+
+    Returns:
+        ``{name: value}`` for every name in :data:`METRIC_NAMES`.
+    """
+    acc = MetricAccumulator(levels=levels, allow_nan_forecast=allow_nan_forecast)
+    acc.update(label, quantiles, seasonal_error, mean=mean)
+    return acc.result()
