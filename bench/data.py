@@ -160,14 +160,18 @@ class StoredDataset:
 
     @cached_property
     def freq(self) -> str:
-        """Row 0's frequency string."""
-        return str(self._table[0]["freq"])
+        """Row 0's frequency string (read from the arrow column, no target is materialised)."""
+        return str(self._table.data.column("freq")[0].as_py())
 
     @cached_property
     def target_dim(self) -> int:
-        """Number of variates of row 0 (1 for a 1-D target)."""
-        target = self._table[0]["target"]
-        return int(target.shape[0]) if target.ndim > 1 else 1
+        """Number of variates of row 0 (1 for a 1-D target), read from the arrow column."""
+        import pyarrow.compute as pc
+
+        column = self._table.data.column("target")
+        if not _is_nested(column.type):
+            return 1
+        return int(pc.list_value_length(column.slice(0, 1)).to_numpy(zero_copy_only=False)[0])
 
     @cached_property
     def lengths(self) -> np.ndarray:

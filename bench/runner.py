@@ -98,6 +98,20 @@ def data_fingerprint(path: Path) -> str:
     return digest.hexdigest()[:16]
 
 
+def _split_univariate(out: QuantileForecast, n_windows: int, n_var: int, horizon: int) -> QuantileForecast:
+    """``[W·V, 1, H, Q]`` (window-major contexts of one variate each) → ``[W, V, H, Q]``."""
+    shape = (n_windows, n_var, horizon)
+    mean = None if out.mean is None else out.mean.reshape(shape)
+    return QuantileForecast(out.quantiles.reshape((*shape, -1)), out.levels, mean)
+
+
+def _contexts(model: Forecaster, target: np.ndarray, cuts: np.ndarray) -> list[np.ndarray]:
+    """The contexts the model sees for one series: whole ``[V, c]`` items, or ``[1, c]`` per variate."""
+    if model.supports_multivariate:
+        return [target[:, :c] for c in cuts]
+    return [target[v : v + 1, :c] for c in cuts for v in range(target.shape[0])]
+
+
 def forecast_windows(model: Forecaster, target: np.ndarray, cuts: np.ndarray, task: Task) -> QuantileForecast:
     """Forecast every window of one series.
 
@@ -110,17 +124,41 @@ def forecast_windows(model: Forecaster, target: np.ndarray, cuts: np.ndarray, ta
     Returns:
         quantiles ``[W, V, H, 9]`` (+ mean ``[W, V, H]``). Univariate models see each variate alone.
     """
-    horizon, n_var = task.prediction_length, target.shape[0]
+    return forecast_series(model, [target], [cuts], task)[0]
+
+
+def forecast_series(
+    model: Forecaster, targets: Sequence[np.ndarray], cuts: Sequence[np.ndarray], task: Task
+) -> list[QuantileForecast]:
+    """Forecast every window of several series, batching contexts across series.
+
+    Prefix-aware models (:class:`PrefixForecaster`) get each whole series once. Other models get lists of
+    context views in batches of ``model.batch_size`` (all at once when the model has none); the outputs are
+    scattered back to one ``[W, V, H, 9]`` forecast per series.
+    """
+    horizon = task.prediction_length
     kwargs = {"freq": task.freq, "seasonality": task.seasonality}
     if isinstance(model, PrefixForecaster):
-        return model.predict_prefixes(target, cuts, horizon, **kwargs)
-    if model.supports_multivariate:
-        return model.predict([target[:, :c] for c in cuts], horizon, **kwargs)
-    contexts = [target[v : v + 1, :c] for c in cuts for v in range(n_var)]
-    out = model.predict(contexts, horizon, **kwargs)
-    shape = (len(cuts), n_var, horizon)
-    mean = None if out.mean is None else out.mean.reshape(shape)
-    return QuantileForecast(out.quantiles.reshape((*shape, -1)), out.levels, mean)
+        return [model.predict_prefixes(t, c, horizon, **kwargs) for t, c in zip(targets, cuts, strict=True)]
+    contexts = [ctx for t, c in zip(targets, cuts, strict=True) for ctx in _contexts(model, t, c)]
+    batch = int(getattr(model, "batch_size", 0) or len(contexts)) or 1
+    outputs = [
+        model.predict(contexts[i : i + batch], horizon, **kwargs) for i in range(0, len(contexts), batch)
+    ]
+    quantiles = np.concatenate([o.quantiles for o in outputs])
+    means = None if any(o.mean is None for o in outputs) else np.concatenate([o.mean for o in outputs])
+    levels = outputs[0].levels
+    result, offset = [], 0
+    for t, c in zip(targets, cuts, strict=True):
+        n = len(c) * (1 if model.supports_multivariate else t.shape[0])
+        part = QuantileForecast(
+            quantiles[offset : offset + n], levels, None if means is None else means[offset : offset + n]
+        )
+        if not model.supports_multivariate:
+            part = _split_univariate(part, len(c), t.shape[0], horizon)
+        result.append(part)
+        offset += n
+    return result
 
 
 def window_labels(target: np.ndarray, cuts: np.ndarray, horizon: int) -> np.ndarray:
@@ -136,26 +174,31 @@ def score_dataset(
     *,
     allow_nan_forecast: bool = False,
 ) -> list[tuple[dict[str, float], int]]:
-    """Score every task (term) of one dataset in a single pass over its series.
+    """Score every task (term) of one dataset; its series are read once and kept for all terms.
 
     Returns, per task, the 11 metrics and the number of scored instances (``dataset_size``).
     """
-    accumulators = [MetricAccumulator(QUANTILE_LEVELS, allow_nan_forecast=allow_nan_forecast) for _ in tasks]
-    sizes = [0] * len(tasks)
-    for series in data:
-        target = series.target
-        for i, task in enumerate(tasks):
-            cuts = window_cuts(target.shape[1], task.prediction_length, task.windows, item=series.item_id)
-            forecast = forecast_windows(model, target, cuts, task)
-            labels = window_labels(target, cuts, task.prediction_length)
-            errors = seasonal_errors(target, cuts, task.seasonality)
+    items = [(series.item_id, series.target) for series in data]
+    targets = [target for _, target in items]
+    out = []
+    for task in tasks:
+        accumulator = MetricAccumulator(QUANTILE_LEVELS, allow_nan_forecast=allow_nan_forecast)
+        cuts = [
+            window_cuts(t.shape[1], task.prediction_length, task.windows, item=item_id)
+            for item_id, t in items
+        ]
+        forecasts = forecast_series(model, targets, cuts, task)
+        size = 0
+        for (item_id, target), c, forecast in zip(items, cuts, forecasts, strict=True):
+            labels = window_labels(target, c, task.prediction_length)
+            errors = seasonal_errors(target, c, task.seasonality)
             try:
-                accumulators[i].update(labels, forecast.quantiles, errors, forecast.mean)
+                accumulator.update(labels, forecast.quantiles, errors, forecast.mean)
             except ValueError as exc:
-                raise RunError(f"{task.config}, series {series.item_id!r}: {exc}") from exc
-            per_window = 1 if model.supports_multivariate else target.shape[0]
-            sizes[i] += len(cuts) * per_window
-    return [(acc.result(), size) for acc, size in zip(accumulators, sizes, strict=True)]
+                raise RunError(f"{task.config}, series {item_id!r}: {exc}") from exc
+            size += len(c) * (1 if model.supports_multivariate else target.shape[0])
+        out.append((accumulator.result(), size))
+    return out
 
 
 def _versions() -> dict[str, str]:
@@ -284,6 +327,7 @@ def _run_dataset(
     tasks = []
     for term in pending:
         try:
+            suite.config_name(spec.storage_name, term, data.freq)  # raises if the data's freq disagrees
             task = build_task(
                 config=keys[term].config,
                 storage_name=spec.storage_name,
@@ -307,6 +351,7 @@ def _run_dataset(
         store.add(keys[task.term], row)
         windows += size
         bar.update(1)
+    store.sync()
     return len(tasks), windows
 
 

@@ -2,10 +2,12 @@
 
 Layout of one run folder ``<output-dir>/<suite>/<model>/``:
 
-- ``journal.jsonl`` — one JSON object per finished config, appended and flushed (``fsync``) as soon as the
-  config is scored. Each entry carries its key: ``config``, ``spec`` (hash of the model spec and run settings
-  that change numbers), ``data`` (fingerprint of the dataset it was computed on) and ``protocol`` (the
-  protocol version). A crash loses at most the config in flight; a torn last line is ignored on reload.
+- ``journal.jsonl`` — one JSON object per finished config, appended and flushed to the OS as soon as the
+  config is scored (so a killed process loses nothing finished); :meth:`ResultsStore.sync` ``fsync``s it
+  (the runner does so after each dataset) against machine crashes. Each entry carries its key: ``config``,
+  ``spec`` (hash of the model spec and run settings that change numbers), ``data`` (fingerprint of the
+  dataset it was computed on) and ``protocol`` (the protocol version). A crash loses at most the config in
+  flight; a torn last line is ignored on reload.
 - ``all_results.csv`` — the upstream schema (``dataset, model, eval_metrics/..., domain, num_variates,
   dataset_size``), one row per config in suite order, rewritten atomically (temp file + ``os.replace``),
   so it is never half-written.
@@ -106,8 +108,16 @@ class ResultsStore:
         with self.journal.open("a", encoding="utf-8") as fh:
             fh.write(line)
             fh.flush()
-            os.fsync(fh.fileno())
         self._rows[key.config] = (key, dict(row))
+
+    def sync(self) -> None:
+        """``fsync`` the journal so finished configs survive a machine crash, not only a process crash."""
+        if self.journal.is_file():
+            fd = os.open(self.journal, os.O_RDONLY)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
 
     def rows(self, keys: Iterable[EntryKey]) -> list[dict[str, Any]]:
         """Stored rows for ``keys`` in the given order, skipping keys not stored."""

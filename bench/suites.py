@@ -19,7 +19,7 @@ from pathlib import Path
 
 from toto_bench import gift_eval
 from toto_bench.boom import BoomProperties
-from toto_bench.protocol import TERMS, did_you_mean
+from toto_bench.protocol import TERMS, did_you_mean, freq_label
 
 #: Suites the run engine knows (TIME and LSF have their own protocol variants).
 RUN_SUITES: tuple[str, ...] = ("gift-eval", "boom", "boomlet")
@@ -109,6 +109,13 @@ def _boom_suite(name: str, properties: BoomProperties) -> Suite:
     specs = tuple(DatasetSpec(ds, p.terms, ", ".join(p.domain)) for ds, p in properties.items())
 
     def config_name(storage_name: str, term: str, data_freq: str | None = None) -> str:
+        if data_freq is not None:
+            suffix = storage_name.rsplit("-", 1)[-1]
+            if freq_label(data_freq) != suffix:
+                raise ValueError(
+                    f"BOOM dataset {storage_name!r} holds data of frequency {data_freq!r}, but its name says "
+                    f"{suffix!r}: is the folder the right dataset?"
+                )
         return f"{storage_name}/{properties[storage_name].frequency}/{term}"
 
     return Suite(name, "boom", specs, config_name)
