@@ -7,8 +7,10 @@ entry-point group.
 from __future__ import annotations
 
 import difflib
+import importlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from toto_bench.adapters.base import Forecaster
@@ -31,6 +33,9 @@ class ModelSpec:
     description: str = ""
     defaults: Mapping[str, Any] = field(default_factory=dict)
     suite_settings: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    #: For tests: builds a small randomly initialised checkpoint of this architecture in the given folder
+    #: (with the family's own ``save_pretrained``) and returns the folder to pass as ``checkpoint=``.
+    test_checkpoint: Callable[[Path], Path] | None = None
 
     def settings_for(self, suite: str | None) -> dict[str, Any]:
         """The factory keyword arguments for ``suite`` (defaults, then the suite's own)."""
@@ -48,9 +53,19 @@ def register(spec: ModelSpec) -> ModelSpec:
     return spec
 
 
+#: Built-in family modules (``toto_bench.adapters.<name>``), imported for their registrations. Each imports
+#: its heavy packages (torch, the model library) only when a model is built.
+BUILTIN_FAMILIES: tuple[str, ...] = ("statistical", "toto2", "toto1", "chronos", "moirai", "timesfm")
+
+
 def _load_builtins() -> None:
-    # Imported for their registration side effect; kept lazy so `import toto_bench` stays light.
-    from toto_bench.adapters import statistical  # noqa: F401
+    for family in BUILTIN_FAMILIES:
+        name = f"toto_bench.adapters.{family}"
+        try:
+            importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name != name:  # a family file that exists but fails to import is a bug: surface it
+                raise
 
 
 def available_models() -> dict[str, ModelSpec]:

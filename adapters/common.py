@@ -1,0 +1,147 @@
+"""Shared plumbing for the neural adapters: lazy imports, device choice, OOM-safe batching, padding.
+
+Every family file imports torch and its model package lazily (inside the adapter's ``__init__``), so
+``import toto_bench.adapters`` and ``toto-bench list models`` work without any extra installed.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import os
+from collections.abc import Callable, Sequence
+from types import ModuleType
+from typing import Any, TypeVar
+
+import numpy as np
+
+log = logging.getLogger("toto_bench.adapters")
+
+T = TypeVar("T")
+
+#: extra name → the install command printed when its packages are missing.
+INSTALL_HINTS: dict[str, str] = {
+    "toto2": "bash .ci/install-model-extras.sh toto2",
+    "toto1": "bash .ci/install-model-extras.sh toto1",
+    "chronos": 'pip install "toto-bench[chronos]"',
+    "moirai": "bash .ci/install-model-extras.sh moirai",
+    "timesfm": 'pip install "toto-bench[timesfm]"',
+    "stats": 'pip install "toto-bench[stats]"',
+}
+
+
+class MissingExtraError(ImportError):
+    """A model family's packages are not installed; the message names the install command."""
+
+
+def require(module: str, extra: str) -> ModuleType:
+    """Import ``module`` or raise :class:`MissingExtraError` naming the extra to install."""
+    try:
+        return importlib.import_module(module)
+    except ImportError as exc:
+        hint = INSTALL_HINTS.get(extra, f'pip install "toto-bench[{extra}]"')
+        raise MissingExtraError(
+            f"the {extra!r} model family needs the package providing {module!r} ({exc.name or exc}); "
+            f"install it with: {hint}"
+        ) from exc
+
+
+def resolve_device(device: str = "auto") -> str:
+    """``auto`` → ``cuda`` when a GPU is visible, else ``cpu``; ``cpu``/``cuda``/``cuda:N`` pass through."""
+    torch = require("torch", "toto2")
+    if device == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if device == "cpu" or device.startswith("cuda"):
+        if device.startswith("cuda") and not torch.cuda.is_available():
+            raise ValueError(f"--device {device} asked for, but torch sees no CUDA device; use --device cpu")
+        return device
+    raise ValueError(f"unknown device {device!r}; valid: auto, cpu, cuda, cuda:N")
+
+
+def _is_oom(exc: BaseException) -> bool:
+    name = type(exc).__name__
+    return name == "OutOfMemoryError" or (
+        isinstance(exc, RuntimeError) and "out of memory" in str(exc).lower()
+    )
+
+
+def run_in_batches(
+    items: Sequence[T],
+    batch_size: int,
+    predict: Callable[[Sequence[T]], np.ndarray],
+    *,
+    on_halve: Callable[[int], None] | None = None,
+) -> np.ndarray:
+    """``predict`` over ``items`` in batches, concatenated along axis 0; on out-of-memory the batch halves.
+
+    The new batch size sticks for the rest of the call and is reported through ``on_halve`` (and logged), so
+    a run says when it had to shrink. A batch of 1 that still runs out of memory re-raises.
+    """
+    if batch_size < 1:
+        raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+    outputs: list[np.ndarray] = []
+    i = 0
+    while i < len(items):
+        chunk = items[i : i + batch_size]
+        try:
+            outputs.append(predict(chunk))
+        except Exception as exc:
+            if not _is_oom(exc) or batch_size == 1:
+                raise
+            _empty_cache()
+            batch_size = max(1, batch_size // 2)
+            log.warning("out of memory: halving the batch size to %d", batch_size)
+            if on_halve is not None:
+                on_halve(batch_size)
+            continue
+        i += len(chunk)
+    return np.concatenate(outputs) if outputs else np.empty((0,))
+
+
+def _empty_cache() -> None:
+    try:
+        import torch
+
+        if torch.cuda.is_available():
+            torch.cuda.empty_cache()
+    except ImportError:  # pragma: no cover
+        pass
+
+
+def left_pad(contexts: Sequence[np.ndarray], length: int) -> tuple[np.ndarray, np.ndarray]:
+    """Right-align ``[V, t_i]`` contexts (truncated to their last ``length`` steps) into one batch.
+
+    Returns:
+        ``values [B, V, length]`` float32 (NaN kept; padding is 0) and ``is_pad [B, V, length]`` bool.
+    """
+    if not contexts:
+        raise ValueError("no contexts to pad")
+    n_var = contexts[0].shape[0]
+    values = np.zeros((len(contexts), n_var, length), dtype=np.float32)
+    is_pad = np.ones((len(contexts), n_var, length), dtype=bool)
+    for i, ctx in enumerate(contexts):
+        if ctx.shape[0] != n_var:
+            raise ValueError(f"context {i} has {ctx.shape[0]} variates, expected {n_var} like context 0")
+        tail = ctx[:, -length:] if length else ctx[:, :0]
+        values[i, :, length - tail.shape[1] :] = tail
+        is_pad[i, :, length - tail.shape[1] :] = False
+    return values, is_pad
+
+
+def checkpoint_source(checkpoint: str | os.PathLike[str] | None, default_id: str) -> str:
+    """The directory or hub id to load: an explicit ``--checkpoint`` wins, else the published id."""
+    return os.fspath(checkpoint) if checkpoint is not None else default_id
+
+
+def offline_hint(checkpoint_id: str, exc: BaseException) -> str:
+    """The message for a checkpoint that is neither local nor reachable."""
+    return (
+        f"cannot load checkpoint {checkpoint_id!r} ({type(exc).__name__}: {exc}). Offline? Pre-download it "
+        f"where the Hub is reachable with `huggingface-cli download {checkpoint_id}` (it lands in the HF "
+        f"cache, used with HF_HUB_OFFLINE=1), or pass --checkpoint DIR pointing at a local copy."
+    )
+
+
+def settings_dict(**values: Any) -> dict[str, Any]:
+    """Run-record settings without ``None`` entries."""
+    return {k: v for k, v in values.items() if v is not None}
