@@ -1,18 +1,28 @@
-"""The protocol engine: one loop that serves every GIFT-Eval-style suite (GIFT-Eval, BOOM, Boomlet).
+"""The protocol engine: one loop serves every suite (GIFT-Eval, BOOM, Boomlet, TIME, LSF).
 
-For each selected dataset (loaded one at a time, never a whole suite in memory) and each of its pending
-terms: derive the task (H, W, m), cut the windows of every stored series, forecast them, and score them with
-gluonts semantics. Every finished config is committed to the results store before the next one starts.
+A suite is a declarative spec (:mod:`toto_bench.suites`) plus a few protocol hooks
+(:class:`~toto_bench.hooks.SuiteProtocol`): where its data is and how a dataset is opened (LSF z-scores its
+CSV there), which tasks a dataset yields and where each series' windows start, and which scorer turns
+forecasts into the results row. The engine does the rest, identically for every suite:
 
-Data flow per series ``target [V, T]`` and task ``(H, W, m)``::
+for each selected dataset (loaded one at a time, never a whole suite in memory) and each of its pending
+terms: derive the task, cut the windows of every series, stream the windows' contexts (views of the stored
+series, never copies) through the model, and feed the forecasts to the task's scorer window chunk by window
+chunk. Every finished config is committed to the results store before the next one starts.
 
-    cuts [W]  ──►  labels [W, V, H],  seasonal errors [W, V]  (one cumulative pass)
-         └──────►  model: quantiles [W, V, H, 9] (+ mean)  ──►  MetricAccumulator
+Data flow per series ``target [V, T]`` and task::
+
+    cuts [W]  ──►  contexts target[:, lo:cut]  ──►  model  ──►  quantiles [w, V, H, 9] (+ mean), w ≤ W
+                                                                     │   (chunks of bounded size)
+                    labels [w, V, H] (+ per-window scales)  ──►  scorer.update  ──►  scorer.row()
+
+Scorers: GIFT-Eval/BOOM pool the 11 gluonts metrics over a config (:class:`GiftEvalScorer`, this module);
+TIME scores every (series, window, variate) (:mod:`toto_bench.timebench`); LSF pools MSE/MAE of the median
+(:mod:`toto_bench.lsf`).
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import platform
@@ -20,23 +30,54 @@ import resource
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib import metadata
+from itertools import islice
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
 from toto_bench import __version__
 from toto_bench.adapters.base import QUANTILE_LEVELS, Forecaster, PrefixForecaster, QuantileForecast
-from toto_bench.data import StoredDataset, load_dataset, resolve_data_dir
+from toto_bench.data import StoredDataset, load_dataset
+from toto_bench.hooks import (
+    DatasetLike,
+    EngineTask,
+    RunError,
+    SavedFolderProtocol,
+    Scorer,
+    SuiteProtocol,
+    folder_fingerprint,
+    window_labels,
+)
+from toto_bench.lsf import LSFProtocol
 from toto_bench.metrics import METRIC_NAMES, MetricAccumulator, seasonal_errors
 from toto_bench.protocol import Task, build_task, window_cuts
 from toto_bench.store import PROTOCOL_VERSION, EntryKey, ResultsStore, spec_hash, write_json_atomic
 from toto_bench.suites import DatasetSpec, Suite
+from toto_bench.timebench import TimeProtocol
 
-#: ``all_results.csv`` columns: the upstream schema.
+__all__ = [
+    "FORECAST_BUDGET",
+    "RESULT_COLUMNS",
+    "ForecastPart",
+    "GiftEvalProtocol",
+    "GiftEvalScorer",
+    "RunError",
+    "RunOptions",
+    "RunSummary",
+    "forecast_parts",
+    "forecast_series",
+    "forecast_windows",
+    "make_protocol",
+    "run_suite",
+    "score_dataset",
+    "window_labels",
+]
+
+#: ``all_results.csv`` columns of GIFT-Eval/BOOM: the upstream schema.
 RESULT_COLUMNS: tuple[str, ...] = (
     "dataset",
     "model",
@@ -48,9 +89,9 @@ RESULT_COLUMNS: tuple[str, ...] = (
 
 RUN_RECORD_NAME = "config.json"
 
-
-class RunError(Exception):
-    """A run stopped on bad input; finished configs stay committed and a rerun resumes."""
+#: Forecast values (windows × variates × H × quantiles) the engine hands a scorer at once when a protocol
+#: asks for bounded batches (LSF: thousands of stride-1 windows): 2**24 float32 values, 64 MiB.
+FORECAST_BUDGET = 1 << 24
 
 
 @dataclass
@@ -59,11 +100,15 @@ class RunOptions:
 
     Attributes:
         datasets: storage names to run (default: all of the suite).
-        terms: terms to run (default: each dataset's terms).
+        terms: terms to run (default: each dataset's terms; LSF: horizons ``96``, ...).
         output_dir: results root; the run writes ``<output_dir>/<suite>/<model>/``.
-        data_dir: suite data root (else the env var / cache default of :mod:`toto_bench.data`).
-        allow_nan_forecast: score NaN forecasts as gluonts does with ``allow_nan_forecast=True``.
+        data_dir: suite data root (else the env var / cache default of the suite).
+        allow_nan_forecast: score NaN forecasts (gluonts ``allow_nan_forecast=True``; TIME/LSF: NaN metrics)
+            instead of failing.
         progress: show a progress bar.
+        settings: model settings recorded in the run record and hashed into the results key.
+        protocol_options: suite protocol options (LSF: ``context_length``, ``stride``); they change numbers,
+            so they are hashed into the results key too.
     """
 
     datasets: Sequence[str] | None = None
@@ -73,11 +118,12 @@ class RunOptions:
     allow_nan_forecast: bool = False
     progress: bool = True
     settings: dict[str, Any] = field(default_factory=dict)
+    protocol_options: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
 class RunSummary:
-    """What a run did: where its results are and how long it took."""
+    """What a run did: where its results are, how long it took, which datasets had no data (LSF)."""
 
     results_csv: Path
     record: Path
@@ -85,17 +131,25 @@ class RunSummary:
     skipped: int
     wall_seconds: float
     windows: int
+    missing: list[str] = field(default_factory=list)
 
 
 def data_fingerprint(path: Path) -> str:
     """A cheap fingerprint of one stored dataset folder: ``state.json`` plus the arrow files' sizes."""
-    digest = hashlib.sha256()
-    state = path / "state.json"
-    if state.is_file():
-        digest.update(state.read_bytes())
-    for arrow in sorted(path.glob("*.arrow")):
-        digest.update(f"{arrow.name}:{arrow.stat().st_size}".encode())
-    return digest.hexdigest()[:16]
+    return folder_fingerprint(path)
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Forecasting: contexts streamed through the model, forecasts scattered back per series
+
+
+@dataclass(frozen=True)
+class ForecastPart:
+    """Forecasts of windows ``start .. start + n`` of series ``index`` (``quantiles [n, V, H, Q]``)."""
+
+    index: int
+    start: int
+    forecast: QuantileForecast
 
 
 def _split_univariate(out: QuantileForecast, n_windows: int, n_var: int, horizon: int) -> QuantileForecast:
@@ -105,11 +159,168 @@ def _split_univariate(out: QuantileForecast, n_windows: int, n_var: int, horizon
     return QuantileForecast(out.quantiles.reshape((*shape, -1)), out.levels, mean)
 
 
-def _contexts(model: Forecaster, target: np.ndarray, cuts: np.ndarray) -> list[np.ndarray]:
-    """The contexts the model sees for one series: whole ``[V, c]`` items, or ``[1, c]`` per variate."""
-    if model.supports_multivariate:
-        return [target[:, :c] for c in cuts]
-    return [target[v : v + 1, :c] for c in cuts for v in range(target.shape[0])]
+def _model_kwargs(task: EngineTask) -> dict[str, Any]:
+    return {"freq": task.freq, "seasonality": task.seasonality}
+
+
+def forecast_parts(
+    model: Forecaster,
+    targets: Sequence[np.ndarray],
+    cuts: Sequence[np.ndarray],
+    task: EngineTask,
+    *,
+    context_length: int | None = None,
+    bounded: bool = False,
+    budget: int = FORECAST_BUDGET,
+) -> Iterator[ForecastPart]:
+    """Forecast every window of several series, yielding them series by series, windows in order.
+
+    Window ``w`` of series ``i`` has context ``targets[i][:, lo:cuts[i][w]]`` with ``lo = 0`` (full history)
+    or ``cut − context_length`` (a protocol cap); contexts are views, never copies.
+
+    - Prefix-aware models (:class:`PrefixForecaster`) get each whole series once (only without a protocol
+      cap, which their prefix API cannot express).
+    - Other models get lists of contexts in batches of ``model.batch_size``; a model without one gets every
+      context of the config in one call, or, when ``bounded``, batches of about ``budget`` output values.
+
+    A series is yielded once complete; with ``bounded`` also earlier, in chunks of about ``budget`` values
+    (``windows × V × H × 9``), so memory stays bounded however many windows a config has.
+
+    Args:
+        model: the adapter.
+        targets: float32 ``[V_i, T_i]`` series.
+        cuts: ``[W_i]`` window starts of each series.
+        task: horizon, frequency and seasonality handed to the model.
+        context_length: protocol cap on the history, ``None`` for the full history.
+        bounded: bound batches and chunks by ``budget`` (LSF).
+        budget: forecast values per chunk.
+
+    Yields:
+        :class:`ForecastPart` with ``quantiles [n, V_i, H, Q]`` (+ mean); univariate models see each variate
+        alone and their outputs are reassembled to ``[n, V_i, H, Q]``.
+    """
+    horizon = task.prediction_length
+    kwargs = _model_kwargs(task)
+    n_q = len(QUANTILE_LEVELS)
+    if isinstance(model, PrefixForecaster) and context_length is None:
+        for i, (target, c) in enumerate(zip(targets, cuts, strict=True)):
+            step = max(1, budget // max(1, target.shape[0] * horizon * n_q)) if bounded else max(1, len(c))
+            for s in range(0, len(c), step):
+                yield ForecastPart(i, s, model.predict_prefixes(target, c[s : s + step], horizon, **kwargs))
+        return
+    yield from _list_parts(model, targets, cuts, task, context_length, bounded, budget)
+
+
+def _list_parts(
+    model: Forecaster,
+    targets: Sequence[np.ndarray],
+    cuts: Sequence[np.ndarray],
+    task: EngineTask,
+    context_length: int | None,
+    bounded: bool,
+    budget: int,
+) -> Iterator[ForecastPart]:
+    """:func:`forecast_parts` for models with the list API only."""
+    horizon = task.prediction_length
+    multivariate = model.supports_multivariate
+    per_window = [1 if multivariate else t.shape[0] for t in targets]  # contexts per window
+    totals = [len(c) * k for c, k in zip(cuts, per_window, strict=True)]
+    n_total = sum(totals)
+    if n_total == 0:
+        return
+    n_q = len(QUANTILE_LEVELS)
+    widest = max(t.shape[0] for t in targets)
+    batch = int(getattr(model, "batch_size", 0) or 0)
+    if batch < 1:
+        per_context = (widest if multivariate else 1) * horizon * n_q
+        batch = max(1, budget // per_context) if bounded else n_total
+
+    def contexts() -> Iterator[np.ndarray]:
+        for target, c in zip(targets, cuts, strict=True):
+            for cut in c.tolist():
+                lo = 0 if context_length is None else max(0, cut - context_length)
+                if multivariate:
+                    yield target[:, lo:cut]
+                else:
+                    for v in range(target.shape[0]):
+                        yield target[v : v + 1, lo:cut]
+
+    stream = contexts()
+    series, consumed, emitted = 0, 0, 0
+    buf_q: list[np.ndarray] = []
+    buf_m: list[np.ndarray | None] = []
+
+    def emit(n_windows: int, levels: tuple[float, ...]) -> ForecastPart:
+        nonlocal buf_q, buf_m, emitted
+        k = per_window[series]
+        n_ctx = n_windows * k
+        q = buf_q[0] if len(buf_q) == 1 else np.concatenate(buf_q)
+        means = None if any(m is None for m in buf_m) else [m for m in buf_m if m is not None]
+        mean = None if means is None else (means[0] if len(means) == 1 else np.concatenate(means))
+        buf_q = [q[n_ctx:]] if len(q) > n_ctx else []
+        buf_m = [None if mean is None else mean[n_ctx:]] if buf_q else []
+        part = QuantileForecast(q[:n_ctx], levels, None if mean is None else mean[:n_ctx])
+        if not multivariate:
+            part = _split_univariate(part, n_windows, targets[series].shape[0], horizon)
+        start, emitted = emitted, emitted + n_windows
+        return ForecastPart(series, start, part)
+
+    done = 0
+    while done < n_total:
+        chunk = list(islice(stream, batch))
+        out = model.predict(chunk, horizon, **_model_kwargs(task))
+        if out.quantiles.shape[0] != len(chunk):
+            raise RunError(
+                f"{task.config}: model {getattr(model, 'name', model)!r} returned {out.quantiles.shape[0]} "
+                f"forecasts for {len(chunk)} contexts"
+            )
+        done += len(chunk)
+        offset = 0
+        while offset < len(chunk):
+            while totals[series] == 0:
+                series += 1
+            take = min(totals[series] - consumed, len(chunk) - offset)
+            buf_q.append(out.quantiles[offset : offset + take])
+            buf_m.append(None if out.mean is None else out.mean[offset : offset + take])
+            consumed += take
+            offset += take
+            complete = consumed == totals[series]
+            ready = consumed // per_window[series] - emitted
+            values = ready * per_window[series] * int(np.prod(out.quantiles.shape[1:]))
+            if complete or (bounded and ready > 0 and values >= budget):
+                yield emit(ready, out.levels)
+            if complete:
+                series, consumed, emitted = series + 1, 0, 0
+                buf_q, buf_m = [], []
+
+
+def _concat(parts: Sequence[QuantileForecast]) -> QuantileForecast:
+    if len(parts) == 1:
+        return parts[0]
+    means = [p.mean for p in parts]
+    mean = None if any(m is None for m in means) else np.concatenate([m for m in means if m is not None])
+    return QuantileForecast(np.concatenate([p.quantiles for p in parts]), parts[0].levels, mean)
+
+
+def forecast_series(
+    model: Forecaster, targets: Sequence[np.ndarray], cuts: Sequence[np.ndarray], task: EngineTask
+) -> list[QuantileForecast]:
+    """Forecast every window of several series, batching contexts across series.
+
+    Prefix-aware models (:class:`PrefixForecaster`) get each whole series once. Other models get lists of
+    context views in batches of ``model.batch_size`` (all at once when the model has none); the outputs are
+    scattered back to one ``[W, V, H, 9]`` forecast per series (see :func:`forecast_parts`, which streams).
+    """
+    parts: list[list[QuantileForecast]] = [[] for _ in targets]
+    for part in forecast_parts(model, targets, cuts, task):
+        parts[part.index].append(part.forecast)
+    out = []
+    for target, p in zip(targets, parts, strict=True):
+        if not p:  # a series without windows
+            shape = (0, target.shape[0], task.prediction_length, len(QUANTILE_LEVELS))
+            p = [QuantileForecast(np.empty(shape, dtype=np.float32))]
+        out.append(_concat(p))
+    return out
 
 
 def forecast_windows(model: Forecaster, target: np.ndarray, cuts: np.ndarray, task: Task) -> QuantileForecast:
@@ -127,44 +338,146 @@ def forecast_windows(model: Forecaster, target: np.ndarray, cuts: np.ndarray, ta
     return forecast_series(model, [target], [cuts], task)[0]
 
 
-def forecast_series(
-    model: Forecaster, targets: Sequence[np.ndarray], cuts: Sequence[np.ndarray], task: Task
-) -> list[QuantileForecast]:
-    """Forecast every window of several series, batching contexts across series.
+# ----------------------------------------------------------------------------------------------------------
+# GIFT-Eval / BOOM protocol
 
-    Prefix-aware models (:class:`PrefixForecaster`) get each whole series once. Other models get lists of
-    context views in batches of ``model.batch_size`` (all at once when the model has none); the outputs are
-    scattered back to one ``[W, V, H, 9]`` forecast per series.
-    """
-    horizon = task.prediction_length
-    kwargs = {"freq": task.freq, "seasonality": task.seasonality}
-    if isinstance(model, PrefixForecaster):
-        return [model.predict_prefixes(t, c, horizon, **kwargs) for t, c in zip(targets, cuts, strict=True)]
-    contexts = [ctx for t, c in zip(targets, cuts, strict=True) for ctx in _contexts(model, t, c)]
-    batch = int(getattr(model, "batch_size", 0) or len(contexts)) or 1
-    outputs = [
-        model.predict(contexts[i : i + batch], horizon, **kwargs) for i in range(0, len(contexts), batch)
-    ]
-    quantiles = np.concatenate([o.quantiles for o in outputs])
-    means = None if any(o.mean is None for o in outputs) else np.concatenate([o.mean for o in outputs])
-    levels = outputs[0].levels
-    result, offset = [], 0
-    for t, c in zip(targets, cuts, strict=True):
-        n = len(c) * (1 if model.supports_multivariate else t.shape[0])
-        part = QuantileForecast(
-            quantiles[offset : offset + n], levels, None if means is None else means[offset : offset + n]
+
+class GiftEvalScorer(Scorer):
+    """The 11 GIFT-Eval metrics of one config, pooled over every window with gluonts semantics."""
+
+    def __init__(self, task: Task, *, domain: str, univariate_model: bool, allow_nan_forecast: bool) -> None:
+        self.task = task
+        self.domain = domain
+        self.univariate_model = univariate_model
+        self.accumulator = MetricAccumulator(QUANTILE_LEVELS, allow_nan_forecast=allow_nan_forecast)
+        self.instances = 0
+
+    def update(
+        self,
+        index: int,
+        item_id: str,
+        target: np.ndarray,
+        start: int,
+        cuts: np.ndarray,
+        forecast: QuantileForecast,
+    ) -> None:
+        labels = window_labels(target, cuts, self.task.prediction_length)
+        errors = seasonal_errors(target, cuts, self.task.seasonality)
+        try:
+            self.accumulator.update(labels, forecast.quantiles, errors, forecast.mean)
+        except ValueError as exc:
+            raise RunError(f"{self.task.config}, series {item_id!r}: {exc}") from exc
+        self.instances += len(cuts) * (target.shape[0] if self.univariate_model else 1)
+
+    def row(self) -> dict[str, Any]:
+        metrics = self.accumulator.result()
+        row: dict[str, Any] = {"domain": self.domain}
+        row.update({f"eval_metrics/{name}": float(metrics[name]) for name in METRIC_NAMES})
+        row["num_variates"] = self.task.target_dim
+        row["dataset_size"] = self.instances
+        return row
+
+
+class GiftEvalProtocol(SavedFolderProtocol):
+    """GIFT-Eval rules (also BOOM's): H by frequency × term, ``W = min(max(1, ceil(.1·min_len/H)), 20)``."""
+
+    name: ClassVar[str] = "gift-eval"
+    result_columns = RESULT_COLUMNS
+
+    def fingerprint(self, root: Path, spec: DatasetSpec) -> str:
+        return data_fingerprint(root / spec.storage_name)
+
+    def open(self, root: Path, spec: DatasetSpec) -> StoredDataset:
+        return load_dataset(self.suite.data_source, spec.storage_name, root)
+
+    def tasks(
+        self, spec: DatasetSpec, terms: Sequence[str], data: DatasetLike, configs: Mapping[str, str]
+    ) -> list[EngineTask]:
+        assert isinstance(data, StoredDataset)
+        out: list[EngineTask] = []
+        for term in terms:
+            self.suite.config_name(spec.storage_name, term, data.freq)  # raises if the data's freq disagrees
+            out.append(
+                build_task(
+                    config=configs[term],
+                    storage_name=spec.storage_name,
+                    term=term,
+                    freq=data.freq,
+                    min_length=data.min_length,
+                    target_dim=data.target_dim,
+                )
+            )
+        return out
+
+    def check(self, data: DatasetLike, tasks: Sequence[EngineTask]) -> None:
+        assert isinstance(data, StoredDataset)
+        for task in tasks:
+            assert isinstance(task, Task)
+            data.check_fits(task.prediction_length, task.windows)
+
+    def cuts(self, task: EngineTask, item_id: str, length: int) -> np.ndarray:
+        assert isinstance(task, Task)
+        return window_cuts(length, task.prediction_length, task.windows, item=item_id)
+
+    def scorer(self, task: EngineTask, spec: DatasetSpec, model: Forecaster) -> Scorer:
+        assert isinstance(task, Task)
+        return GiftEvalScorer(
+            task,
+            domain=spec.domain,
+            univariate_model=not model.supports_multivariate,
+            allow_nan_forecast=self.allow_nan_forecast,
         )
-        if not model.supports_multivariate:
-            part = _split_univariate(part, len(c), t.shape[0], horizon)
-        result.append(part)
-        offset += n
-    return result
 
 
-def window_labels(target: np.ndarray, cuts: np.ndarray, horizon: int) -> np.ndarray:
-    """``[W, V, H]`` labels ``target[:, cut : cut + H]`` of every window."""
-    index = cuts[:, None] + np.arange(horizon)[None, :]
-    return np.ascontiguousarray(np.moveaxis(target[:, index], 0, 1))
+#: protocol name → (hooks class, the protocol options it takes)
+PROTOCOLS: dict[str, tuple[type[SuiteProtocol], tuple[str, ...]]] = {
+    "gift-eval": (GiftEvalProtocol, ()),
+    "time": (TimeProtocol, ()),
+    "lsf": (LSFProtocol, ("context_length", "stride")),
+}
+
+
+def make_protocol(suite: Suite, options: RunOptions) -> SuiteProtocol:
+    """The hooks of ``suite``'s protocol, configured with the run's options.
+
+    Raises:
+        ValueError: an unknown protocol, or an option the suite does not take (named with the valid ones).
+    """
+    if suite.protocol not in PROTOCOLS:
+        raise ValueError(
+            f"suite {suite.name!r} has unknown protocol {suite.protocol!r}; valid: {list(PROTOCOLS)}"
+        )
+    cls, allowed = PROTOCOLS[suite.protocol]
+    unknown = sorted(set(options.protocol_options) - set(allowed))
+    if unknown:
+        valid = ", ".join(allowed) if allowed else "none"
+        raise ValueError(f"suite {suite.name!r} takes no protocol option {unknown}; valid options: {valid}")
+    return cls(suite, allow_nan_forecast=options.allow_nan_forecast, **options.protocol_options)
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Scoring
+
+
+def _score_task(
+    model: Forecaster,
+    items: Sequence[tuple[str, np.ndarray]],
+    task: EngineTask,
+    cuts: Sequence[np.ndarray],
+    scorer: Scorer,
+    *,
+    context_length: int | None = None,
+    bounded: bool = False,
+) -> Scorer:
+    """Forecast every window of ``items`` for ``task`` and feed them to ``scorer`` chunk by chunk."""
+    targets = [target for _, target in items]
+    for part in forecast_parts(model, targets, cuts, task, context_length=context_length, bounded=bounded):
+        item_id, target = items[part.index]
+        stop = part.start + part.forecast.quantiles.shape[0]
+        scorer.update(
+            part.index, item_id, target, part.start, cuts[part.index][part.start : stop], part.forecast
+        )
+    return scorer
 
 
 def score_dataset(
@@ -174,30 +487,22 @@ def score_dataset(
     *,
     allow_nan_forecast: bool = False,
 ) -> list[tuple[dict[str, float], int]]:
-    """Score every task (term) of one dataset; its series are read once and kept for all terms.
+    """Score every GIFT-Eval task (term) of one dataset; its series are read once and kept for all terms.
 
     Returns, per task, the 11 metrics and the number of scored instances (``dataset_size``).
     """
     items = [(series.item_id, series.target) for series in data]
-    targets = [target for _, target in items]
     out = []
     for task in tasks:
-        accumulator = MetricAccumulator(QUANTILE_LEVELS, allow_nan_forecast=allow_nan_forecast)
-        cuts = [
-            window_cuts(t.shape[1], task.prediction_length, task.windows, item=item_id)
-            for item_id, t in items
-        ]
-        forecasts = forecast_series(model, targets, cuts, task)
-        size = 0
-        for (item_id, target), c, forecast in zip(items, cuts, forecasts, strict=True):
-            labels = window_labels(target, c, task.prediction_length)
-            errors = seasonal_errors(target, c, task.seasonality)
-            try:
-                accumulator.update(labels, forecast.quantiles, errors, forecast.mean)
-            except ValueError as exc:
-                raise RunError(f"{task.config}, series {item_id!r}: {exc}") from exc
-            size += len(c) * (1 if model.supports_multivariate else target.shape[0])
-        out.append((accumulator.result(), size))
+        scorer = GiftEvalScorer(
+            task,
+            domain="",
+            univariate_model=not model.supports_multivariate,
+            allow_nan_forecast=allow_nan_forecast,
+        )
+        cuts = [window_cuts(t.shape[1], task.prediction_length, task.windows, item=i) for i, t in items]
+        _score_task(model, items, task, cuts, scorer)
+        out.append((scorer.accumulator.result(), scorer.instances))
     return out
 
 
@@ -246,19 +551,22 @@ def run_suite(
     """Run ``model_name`` on ``suite``; write ``<output>/<suite>/<model>/all_results.csv`` + ``config.json``.
 
     Configs already in the results store under the same key are skipped. Input problems found before any
-    computation (unknown dataset or term, missing folder) leave nothing behind; problems found while
-    running stop the run with finished configs kept for the next attempt.
+    computation (unknown dataset, term or protocol option, missing data) leave nothing behind; problems found
+    while running stop the run with finished configs kept for the next attempt. LSF skips datasets of its
+    default selection whose file is absent (listed in ``RunSummary.missing`` and the run record).
     """
+    protocol = make_protocol(suite, options)
     specs = suite.select(options.datasets, options.terms)
-    root = resolve_data_dir(suite.data_source, options.data_dir)
-    for spec in specs:  # fail before any work on a missing folder
-        if not (root / spec.storage_name).is_dir():
-            load_dataset(suite.data_source, spec.storage_name, root)  # raises the precise error
+    root = protocol.data_root(options.data_dir)
+    specs, missing = protocol.available(root, specs, explicit=bool(options.datasets))
     model = model_factory()
     settings = {"model": model_name, "allow_nan_forecast": options.allow_nan_forecast, **options.settings}
+    protocol_settings = protocol.settings()
+    if protocol_settings:  # GIFT-Eval/BOOM keys stay as they were
+        settings["protocol"] = protocol_settings
     spec_key = spec_hash(settings)
     folder = Path(options.output_dir) / suite.name / model_name
-    store = ResultsStore(folder, RESULT_COLUMNS)
+    store = ResultsStore(folder, protocol.result_columns)
 
     keys: list[EntryKey] = []
     computed = skipped = windows = 0
@@ -267,7 +575,7 @@ def run_suite(
     bar = _progress(total, f"{suite.name} · {model_name}", options.progress)
     try:
         for spec in specs:
-            fingerprint = data_fingerprint(root / spec.storage_name)
+            fingerprint = protocol.fingerprint(root, spec)
             names = {t: suite.config_name(spec.storage_name, t, None) for t in spec.terms}
             spec_keys = {t: EntryKey(names[t], spec_key, fingerprint, PROTOCOL_VERSION) for t in spec.terms}
             keys += spec_keys.values()
@@ -277,7 +585,7 @@ def run_suite(
             if not pending:
                 continue
             computed_here, windows_here = _run_dataset(
-                suite, spec, pending, model, model_name, root, store, spec_keys, options, bar
+                protocol, spec, pending, model, model_name, root, store, spec_keys, settings, bar
             )
             computed += computed_here
             windows += windows_here
@@ -290,12 +598,14 @@ def run_suite(
         record,
         {
             "suite": suite.name,
+            "protocol": protocol.name,
             "model": model_name,
             "settings": settings,
             "spec_hash": spec_key,
             "protocol_version": PROTOCOL_VERSION,
             "data_dir": str(root),
             "datasets": [s.storage_name for s in specs],
+            "missing_datasets": missing,
             "configs": len(keys),
             "computed": computed,
             "skipped": skipped,
@@ -308,11 +618,11 @@ def run_suite(
             "fallbacks": list(getattr(model, "fallbacks", [])),
         },
     )
-    return RunSummary(csv_path, record, computed, skipped, wall, windows)
+    return RunSummary(csv_path, record, computed, skipped, wall, windows, missing)
 
 
 def _run_dataset(
-    suite: Suite,
+    protocol: SuiteProtocol,
     spec: DatasetSpec,
     pending: Sequence[str],
     model: Forecaster,
@@ -320,36 +630,33 @@ def _run_dataset(
     root: Path,
     store: ResultsStore,
     keys: dict[str, EntryKey],
-    options: RunOptions,
+    settings: Mapping[str, Any],
     bar: Any,
 ) -> tuple[int, int]:
-    data = load_dataset(suite.data_source, spec.storage_name, root)
-    tasks = []
-    for term in pending:
-        try:
-            suite.config_name(spec.storage_name, term, data.freq)  # raises if the data's freq disagrees
-            task = build_task(
-                config=keys[term].config,
-                storage_name=spec.storage_name,
-                term=term,
-                freq=data.freq,
-                min_length=data.min_length,
-                target_dim=data.target_dim,
-            )
-        except ValueError as exc:
-            raise RunError(f"{suite.name} dataset {spec.storage_name!r}: {exc}") from exc
-        tasks.append(task)
-    for task in tasks:
-        data.check_fits(task.prediction_length, task.windows)
-    scores = score_dataset(model, data, tasks, allow_nan_forecast=options.allow_nan_forecast)
+    data = protocol.open(root, spec)
+    try:
+        tasks = protocol.tasks(spec, pending, data, {term: keys[term].config for term in pending})
+    except ValueError as exc:
+        raise RunError(f"{protocol.suite.name} dataset {spec.storage_name!r}: {exc}") from exc
+    protocol.check(data, tasks)
+    items = [(series.item_id, series.target) for series in data]
     windows = 0
-    for task, (metrics, size) in zip(tasks, scores, strict=True):
-        row: dict[str, Any] = {"dataset": task.config, "model": model_name, "domain": spec.domain}
-        row.update({f"eval_metrics/{name}": float(metrics[name]) for name in METRIC_NAMES})
-        row["num_variates"] = task.target_dim
-        row["dataset_size"] = size
+    for task in tasks:
+        scorer = protocol.scorer(task, spec, model)
+        cuts = [protocol.cuts(task, item_id, target.shape[1]) for item_id, target in items]
+        _score_task(
+            model,
+            items,
+            task,
+            cuts,
+            scorer,
+            context_length=protocol.context_length,
+            bounded=protocol.bounded_batches,
+        )
+        row: dict[str, Any] = {"dataset": task.config, "model": model_name, **scorer.row()}
+        scorer.finish(store.folder, settings)
         store.add(keys[task.term], row)
-        windows += size
+        windows += scorer.instances
         bar.update(1)
     store.sync()
     return len(tasks), windows

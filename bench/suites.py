@@ -5,7 +5,9 @@ One protocol engine (:mod:`toto_bench.runner`) serves every suite; a suite only 
 - its datasets (storage names) with their terms and metadata (domain, ...),
 - how a config is named (``<pretty>/<freq>/<term>`` for GIFT-Eval, ``<ds>/<category>/<term>`` for BOOM),
 - where its data comes from (:mod:`toto_bench.data` source: HF repo, env var),
-- which model is its seasonal-naive normaliser on the leaderboard.
+- which model is its seasonal-naive normaliser on the leaderboard,
+- which protocol variant the engine applies (``gift-eval`` rules for GIFT-Eval/BOOM, ``time``, ``lsf``;
+  the hooks live in :mod:`toto_bench.runner`, :mod:`toto_bench.timebench`, :mod:`toto_bench.lsf`).
 """
 
 from __future__ import annotations
@@ -17,12 +19,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from toto_bench import gift_eval
+from toto_bench import gift_eval, lsf, timebench
 from toto_bench.boom import BoomProperties
 from toto_bench.protocol import TERMS, did_you_mean, freq_label
 
 #: Suites the run engine knows (TIME and LSF have their own protocol variants).
-RUN_SUITES: tuple[str, ...] = ("gift-eval", "boom", "boomlet")
+RUN_SUITES: tuple[str, ...] = ("gift-eval", "boom", "boomlet", "time", "lsf")
 
 #: Public source of the BOOM properties files (DataDog/toto on GitHub), used when no local copy is given.
 BOOM_PROPERTIES_URL = "https://raw.githubusercontent.com/DataDog/toto/main/boom/{name}"
@@ -48,16 +50,21 @@ class Suite:
     """A benchmark suite: its datasets and naming rule. The protocol itself lives in the engine.
 
     Attributes:
-        name: ``gift-eval``, ``boom`` or ``boomlet``.
-        data_source: key of :data:`toto_bench.data.SOURCES` (``gift-eval`` or ``boom``).
+        name: ``gift-eval``, ``boom``, ``boomlet``, ``time`` or ``lsf``.
+        data_source: key of :data:`toto_bench.data.SOURCES` (``gift-eval``, ``boom``, ``time``), or ``lsf``
+            (CSV files, located by :class:`toto_bench.lsf.LSFProtocol`).
         datasets: the datasets in upstream enumeration order.
         config_name: ``(storage_name, term, data_freq) -> config`` naming rule.
+        protocol: the engine's protocol variant: ``gift-eval`` (GIFT-Eval and BOOM), ``time`` or ``lsf``.
+        term_names: the valid terms (``short/medium/long``; LSF: the horizons ``96/192/336/720``).
     """
 
     name: str
     data_source: str
     datasets: tuple[DatasetSpec, ...]
     config_name: Callable[[str, str, str | None], str]
+    protocol: str = "gift-eval"
+    term_names: tuple[str, ...] = TERMS
 
     def dataset(self, storage_name: str) -> DatasetSpec:
         """The spec of ``storage_name``; unknown names get close matches."""
@@ -79,9 +86,9 @@ class Suite:
             ValueError: for an unknown dataset or term, naming it and the valid ones.
         """
         if terms is not None:
-            bad = [t for t in terms if t not in TERMS]
+            bad = [t for t in terms if t not in self.term_names]
             if bad:
-                raise ValueError(f"unknown term(s) {bad}; valid terms: {', '.join(TERMS)}")
+                raise ValueError(f"unknown term(s) {bad}; valid terms: {', '.join(self.term_names)}")
         chosen = list(self.datasets) if not datasets else [self.dataset(d) for d in datasets]
         if terms is None:
             return chosen
@@ -121,10 +128,34 @@ def _boom_suite(name: str, properties: BoomProperties) -> Suite:
     return Suite(name, "boom", specs, config_name)
 
 
+def _time_suite() -> Suite:
+    specs = tuple(DatasetSpec(c.storage_name, c.terms) for c in timebench.TIME_CONFIGS)
+
+    def config_name(storage_name: str, term: str, data_freq: str | None = None) -> str:
+        return (
+            f"{storage_name}/{term}"  # "{dataset}/{freq}/{term}"; the data's freq is checked by the protocol
+        )
+
+    return Suite("time", "time", specs, config_name, protocol="time")
+
+
+def _lsf_suite() -> Suite:
+    specs = tuple(DatasetSpec(d.name, lsf.HORIZONS) for d in lsf.LSF_DATASETS)
+
+    def config_name(storage_name: str, term: str, data_freq: str | None = None) -> str:
+        return f"{storage_name}/{term}"  # "ETTh1/96"
+
+    return Suite("lsf", "lsf", specs, config_name, protocol="lsf", term_names=lsf.HORIZONS)
+
+
 def get_suite(name: str, properties: BoomProperties | None = None) -> Suite:
     """The suite ``name``; BOOM and Boomlet need their properties file (see :func:`locate_properties`)."""
     if name == "gift-eval":
         return _gift_eval_suite()
+    if name == "time":
+        return _time_suite()
+    if name == "lsf":
+        return _lsf_suite()
     if name in ("boom", "boomlet"):
         if properties is None:
             raise ValueError(f"suite {name!r} needs its properties file ({name}_properties.json)")
