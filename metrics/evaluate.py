@@ -32,10 +32,7 @@ batch, so float32 results agree to ~1e-7 relative; float64 inputs agree to ~1e-1
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
-from functools import cache
 
 import numpy as np
 
@@ -71,30 +68,6 @@ _DOMAIN_CANDIDATE = 2.0**1021
 _SAFE_QUOTIENT = 2.0**1020
 #: Label elements per internal chunk: bounds temporaries and keeps them cache-resident.
 _CHUNK_ELEMS = 1 << 15
-#: Below this many label elements an update runs on the calling thread only.
-_THREAD_MIN_ELEMS = 1 << 17
-
-
-def metric_threads() -> int:
-    """Threads used to score large batches: ``$TOTO_BENCH_THREADS``, else the CPU count capped at 8.
-
-    numpy releases the GIL in the ufuncs and reductions that dominate scoring, so chunks of one batch are
-    scored concurrently; they are committed in order, so results do not depend on the thread count.
-    """
-    env = os.environ.get("TOTO_BENCH_THREADS")
-    if env:
-        try:
-            return max(1, int(env))
-        except ValueError:
-            raise ValueError(f"TOTO_BENCH_THREADS must be a positive integer, got {env!r}") from None
-    return max(1, min(8, os.cpu_count() or 1))
-
-
-@cache
-def _pool(threads: int) -> ThreadPoolExecutor:
-    return ThreadPoolExecutor(max_workers=threads, thread_name_prefix="toto-bench-metrics")
-
-
 #: Forecast keys a metric reads, by gluonts name.
 _KEYS: tuple[float, ...] = (*CRPS_LEVELS, *MSIS_LEVELS)
 
@@ -244,12 +217,7 @@ class MetricAccumulator:
                 part = self._chunk_fast(*args)
                 return self._chunk_exact(*args) if part is None else part
 
-        starts = range(0, rows, step)
-        threads = metric_threads()
-        if threads > 1 and len(starts) > 1 and rows * horizon >= _THREAD_MIN_ELEMS:
-            parts = list(_pool(threads).map(score, starts))
-        else:
-            parts = [score(r0) for r0 in starts]
+        parts = [score(r0) for r0 in range(0, rows, step)]
         for part in parts:  # all-or-nothing: a NaN error leaves the accumulator untouched
             self._commit(part)
         self.n_windows += n
