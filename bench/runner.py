@@ -349,8 +349,30 @@ class GiftEvalScorer(Scorer):
         self.task = task
         self.domain = domain
         self.univariate_model = univariate_model
-        self.accumulator = MetricAccumulator(QUANTILE_LEVELS, allow_nan_forecast=allow_nan_forecast)
+        self.allow_nan_forecast = allow_nan_forecast
+        self._accumulator: MetricAccumulator | None = None
         self.instances = 0
+
+    @property
+    def accumulator(self) -> MetricAccumulator:
+        """Scores at the levels the model forecasts (the 9 deciles, or a superset such as sample-based
+        models' 0.025..0.975, which makes MSIS read its bounds instead of extrapolating them)."""
+        if self._accumulator is None:
+            self._accumulator = MetricAccumulator(QUANTILE_LEVELS, allow_nan_forecast=self.allow_nan_forecast)
+        return self._accumulator
+
+    def _accumulator_for(self, levels: tuple[float, ...]) -> MetricAccumulator:
+        if self._accumulator is None:
+            missing = [q for q in QUANTILE_LEVELS if not any(abs(q - lv) < 1e-12 for lv in levels)]
+            if missing:
+                raise RunError(f"{self.task.config}: forecast levels {levels} lack the deciles {missing}")
+            self._accumulator = MetricAccumulator(levels, allow_nan_forecast=self.allow_nan_forecast)
+        elif tuple(self._accumulator.levels) != tuple(levels):
+            raise RunError(
+                f"{self.task.config}: forecast levels changed within a config "
+                f"({self._accumulator.levels} then {levels})"
+            )
+        return self._accumulator
 
     def update(
         self,
@@ -363,8 +385,9 @@ class GiftEvalScorer(Scorer):
     ) -> None:
         labels = window_labels(target, cuts, self.task.prediction_length)
         errors = seasonal_errors(target, cuts, self.task.seasonality)
+        accumulator = self._accumulator_for(tuple(forecast.levels))
         try:
-            self.accumulator.update(labels, forecast.quantiles, errors, forecast.mean)
+            accumulator.update(labels, forecast.quantiles, errors, forecast.mean)
         except ValueError as exc:
             raise RunError(f"{self.task.config}, series {item_id!r}: {exc}") from exc
         self.instances += len(cuts) * (target.shape[0] if self.univariate_model else 1)
@@ -469,8 +492,18 @@ def _score_task(
     context_length: int | None = None,
     bounded: bool = False,
 ) -> Scorer:
-    """Forecast every window of ``items`` for ``task`` and feed them to ``scorer`` chunk by chunk."""
+    """Forecast every window of ``items`` for ``task`` and feed them to ``scorer`` chunk by chunk.
+
+    A model with a ``begin_task(task, first_context_length=...)`` method is told each config first (some
+    notebooks fix the context length per config from its first test input).
+    """
     targets = [target for _, target in items]
+    begin = getattr(model, "begin_task", None)
+    if callable(begin):
+        first = next((int(c[0]) for c in cuts if len(c)), None)
+        if context_length is not None and first is not None:
+            first = min(first, context_length)
+        begin(task, first_context_length=first)
     for part in forecast_parts(model, targets, cuts, task, context_length=context_length, bounded=bounded):
         item_id, target = items[part.index]
         stop = part.start + part.forecast.quantiles.shape[0]

@@ -66,3 +66,30 @@ def test_batched_list_api_equals_the_prefix_path(model_cls: type[ListOnly], batc
         np.testing.assert_array_equal(out.quantiles, ref.quantiles)
         assert out.mean is not None and ref.mean is not None
         np.testing.assert_array_equal(out.mean, ref.mean)
+
+
+def test_scorer_scores_at_the_levels_the_model_forecasts() -> None:
+    # a sample-based model that also carries 0.025/0.975 must have MSIS read those, not extrapolate them
+    from toto_bench.metrics import EVAL_LEVELS, evaluate_quantile_forecasts, seasonal_errors
+    from toto_bench.runner import GiftEvalScorer, window_labels
+
+    rng = np.random.default_rng(3)
+    target = rng.normal(size=(2, 400)).astype(np.float32).cumsum(axis=1)
+    task = build_task(
+        config="x/H/short", storage_name="x", term="short", freq="H", min_length=400, target_dim=2
+    )
+    cuts = window_cuts(400, task.prediction_length, task.windows)
+    samples = rng.normal(size=(len(cuts), 2, task.prediction_length, 200)).astype(np.float32)
+    quantiles = np.quantile(samples, EVAL_LEVELS, axis=-1).transpose(1, 2, 3, 0).astype(np.float32)
+    scorer = GiftEvalScorer(task, domain="", univariate_model=False, allow_nan_forecast=False)
+    scorer.update(0, "a", target, 0, cuts, QuantileForecast(quantiles, tuple(EVAL_LEVELS)))
+    labels = window_labels(target, cuts, task.prediction_length)
+    errors = seasonal_errors(target, cuts, task.seasonality)
+    with_tails = evaluate_quantile_forecasts(labels, quantiles, errors, levels=EVAL_LEVELS)
+    deciles = evaluate_quantile_forecasts(labels, quantiles[..., 1:-1], errors)
+    assert scorer.row()["eval_metrics/MSIS"] == with_tails["MSIS"]
+    assert with_tails["MSIS"] != deciles["MSIS"]
+    assert (
+        scorer.row()["eval_metrics/mean_weighted_sum_quantile_loss"]
+        == deciles["mean_weighted_sum_quantile_loss"]
+    )
