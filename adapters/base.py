@@ -47,6 +47,11 @@ class Forecaster(Protocol):
     ``predict`` takes a list of ``n`` contexts, each float32 ``[V, t_i]`` (full history, NaN for gaps;
     the adapter truncates to its own context length) and returns a :class:`QuantileForecast` with
     ``quantiles [n, V, H, 9]``.
+
+    Optional attributes: ``batch_size`` (int: the engine hands over at most that many contexts per call;
+    ``None``/absent: all of a task's contexts at once) and ``quantiles_sorted`` (default True; False when
+    the adapter returns a model's raw, possibly crossing quantiles because the official pipeline does not
+    sort them). :mod:`toto_bench.adapters.contract` checks both.
     """
 
     name: str

@@ -8,13 +8,14 @@ Loads ``<dir>/<model>/all_results.csv`` (validated against the suite's config se
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 
 from toto_bench.boom import BoomProperties
+from toto_bench.lsf import dataset_order, load_lsf_results
 from toto_bench.metrics.aggregate import check_ties
 from toto_bench.metrics.leaderboard import (
     Leaderboard,
@@ -23,11 +24,13 @@ from toto_bench.metrics.leaderboard import (
     order_models,
     time_leaderboard,
 )
+from toto_bench.metrics.lsf_leaderboard import lsf_leaderboard
 from toto_bench.render import Document, Section, render, to_csv
-from toto_bench.results import load_results, nonfinite_counts
+from toto_bench.results import ResultsError, load_results, nonfinite_counts
 from toto_bench.suites import get_suite
+from toto_bench.timebench import load_time_results
 
-LEADERBOARD_SUITES: tuple[str, ...] = ("boom", "boomlet", "gift-eval", "time")
+LEADERBOARD_SUITES: tuple[str, ...] = ("boom", "boomlet", "gift-eval", "time", "lsf")
 TIES: tuple[str, ...] = ("first", "average")
 #: ``--breakdown`` value → upstream group column.
 BREAKDOWNS: dict[str, str] = {
@@ -37,7 +40,7 @@ BREAKDOWNS: dict[str, str] = {
     "domain": "domain",
 }
 
-_TITLES = {"boom": "BOOM", "boomlet": "Boomlet", "gift-eval": "GIFT-Eval", "time": "TIME"}
+_TITLES = {"boom": "BOOM", "boomlet": "Boomlet", "gift-eval": "GIFT-Eval", "time": "TIME", "lsf": "LSF"}
 
 
 @dataclass(frozen=True)
@@ -65,35 +68,167 @@ class Outputs:
         return written
 
 
+Warn = Callable[[str], None]
+#: Boards that ``--partial`` can restrict to the configs common to every model.
+PARTIAL_SUITES: tuple[str, ...] = ("boom", "boomlet", "gift-eval", "time")
+
+
+def _coverage(results: Mapping[str, pd.DataFrame], kept: int) -> str:
+    return "; ".join(f"{m} has {len(f)} (drops {len(f) - kept})" for m, f in results.items())
+
+
+def restrict_to_common(
+    results: Mapping[str, pd.DataFrame],
+    *,
+    suite: str,
+    universe: Sequence[str] | None,
+    allow_extra: bool = False,
+    warn: Warn | None = None,
+) -> dict[str, pd.DataFrame]:
+    """``--partial``: keep only the configs that every model has, and say so through ``warn``.
+
+    Args:
+        results: ``{model: metric frame}`` indexed by config key.
+        suite: for messages.
+        universe: the suite's configs in board order (``None``: any key, sorted).
+        allow_extra: configs outside ``universe`` are dropped (Boomlet boards of full-BOOM files) instead
+            of being an error.
+
+    Raises:
+        ResultsError: a file holds configs outside the suite, or no config is common to all models.
+    """
+    if not results:
+        raise ResultsError("no results to put on a board")
+    frames = dict(results)
+    if universe is not None:
+        allowed = set(universe)
+        for model, frame in frames.items():
+            extra = [c for c in frame.index if c not in allowed]
+            if extra and not allow_extra:
+                src = frame.attrs.get("source", f"model {model!r}")
+                raise ResultsError(
+                    f"{src}: {len(extra)} config(s) not in the {suite} suite, e.g. {extra[:5]}"
+                )
+    common = set.intersection(*(set(f.index) for f in frames.values()))
+    order = [c for c in universe if c in common] if universe is not None else sorted(common)
+    total = (
+        len(universe) if universe is not None else len(set().union(*(set(f.index) for f in frames.values())))
+    )
+    if not order:
+        raise ResultsError(
+            f"--partial: no {suite} config is present for every model ({_coverage(frames, 0)}); "
+            "run the missing configs or leave out a model"
+        )
+    if warn is not None:
+        warn(
+            f"--partial: the {suite} board uses the {len(order)} of {total} configs present for all "
+            f"{len(frames)} models; {_coverage(frames, len(order))}"
+        )
+    out = {}
+    for model, frame in frames.items():
+        part = frame.loc[order]
+        part.attrs = dict(frame.attrs)
+        out[model] = part
+    return out
+
+
+def _partial_boom(
+    results: Mapping[str, pd.DataFrame], props: BoomProperties, suite: str, warn: Warn | None
+) -> tuple[dict[str, pd.DataFrame], BoomProperties]:
+    """``--partial`` for BOOM/Boomlet: the board keeps the datasets whose every term all models have."""
+    common = restrict_to_common(
+        results, suite=suite, universe=props.configs(), allow_extra=suite == "boomlet"
+    )
+    have = set(next(iter(common.values())).index)
+    entries = {
+        ds: p for ds, p in props.entries.items() if all(f"{ds}/{p.frequency}/{t}" in have for t in p.terms)
+    }
+    if not entries:
+        raise ResultsError(
+            f"--partial: no {suite} dataset has all its terms for every model; run them or leave out a model"
+        )
+    kept = BoomProperties(entries=entries, source=f"{props.source} (--partial: {len(entries)} datasets)")
+    configs = kept.configs()
+    if warn is not None:
+        warn(
+            f"--partial: the {suite} board uses the {len(entries)} of {len(props)} datasets "
+            f"({len(configs)} of {len(props.configs())} configs) complete for all {len(results)} models; "
+            f"{_coverage(results, len(configs))}"
+        )
+    out = {}
+    for model, frame in common.items():
+        part = frame.loc[configs]
+        part.attrs = dict(frame.attrs)
+        out[model] = part
+    return out, kept
+
+
+def _harness_naive(results: Mapping[str, pd.DataFrame]) -> str | None:
+    """``seasonal-naive`` (this harness's run) as the normaliser when no upstream-named one is present."""
+    upstream_names = {"seasonalnaive", "seasonal_naive", "Seasonal_Naive"}
+    if "seasonal-naive" in results and not upstream_names & set(results):
+        return "seasonal-naive"
+    return None
+
+
 def compute_board(
     suite: str,
     results_dirs: Sequence[str | os.PathLike[str]],
     *,
     properties: Path | None = None,
     ties: str = "first",
+    partial: bool = False,
+    warn: Warn | None = None,
 ) -> Leaderboard:
     """Load and validate the results for ``suite`` and compute its board.
+
+    With ``partial``, models may lack configs: the board is restricted to the configs every model has
+    (BOOM/Boomlet: the datasets complete for every model) and ``warn`` receives the counts. Without it a
+    missing config is an error.
 
     Raises:
         ResultsError: a malformed or incomplete results file (named in the message).
         ValueError: an unknown suite or tie rule, or a missing properties file for BOOM.
     """
     rule = check_ties(ties)
+    if partial and suite not in PARTIAL_SUITES:
+        raise ValueError(f"--partial is for the {', '.join(PARTIAL_SUITES)} boards, not {suite!r}")
     if suite in ("boom", "boomlet"):
         if properties is None:
             raise ValueError(f"suite {suite!r} needs its properties file (--properties)")
         props = BoomProperties.from_json(properties)
-        # Boomlet boards accept full-BOOM files (filtered to the 32 datasets) or Boomlet-only ones.
-        expected = props.configs() if suite == "boom" else None
-        results = load_results(results_dirs, expected_configs=expected)
-        return boom_leaderboard(results, props, suite=suite, ties=rule)
+        if partial:
+            results, props = _partial_boom(load_results(results_dirs), props, suite, warn)
+        else:
+            # Boomlet boards accept full-BOOM files (filtered to the 32 datasets) or Boomlet-only ones.
+            expected = props.configs() if suite == "boom" else None
+            results = load_results(results_dirs, expected_configs=expected)
+        return boom_leaderboard(results, props, suite=suite, ties=rule, naive_model=_harness_naive(results))
     if suite == "gift-eval":
-        results = load_results(results_dirs, expected_configs=get_suite("gift-eval").configs())
-        return gift_eval_leaderboard(results, ties=rule, model_order=order_models(results))
+        configs = get_suite("gift-eval").configs()
+        if partial:
+            results = restrict_to_common(load_results(results_dirs), suite=suite, universe=configs, warn=warn)
+        else:
+            results = load_results(results_dirs, expected_configs=configs)
+        return gift_eval_leaderboard(
+            results, ties=rule, model_order=order_models(results), naive_model=_harness_naive(results)
+        )
     if suite == "time":
-        results = load_results(results_dirs, expected_configs=None)
-        return time_leaderboard(results, ties=rule)
+        # all_results.csv folders (our runs) and TIME-Output results/<model>/ trees (e.g. the published
+        # seasonal_naive, which upstream normalises by; our own run is named seasonal-naive)
+        results = load_time_results(results_dirs)
+        if partial:
+            results = restrict_to_common(results, suite=suite, universe=None, warn=warn)
+        naive = "seasonal-naive" if "seasonal-naive" in results and "seasonal_naive" not in results else None
+        return time_leaderboard(results, ties=rule, naive_model=naive)
+    if suite == "lsf":
+        lsf_results = load_lsf_results(results_dirs)
+        return lsf_leaderboard(lsf_results, dataset_order=dataset_order(_lsf_names(lsf_results)))
     raise ValueError(f"unknown suite {suite!r}; valid suites: {', '.join(LEADERBOARD_SUITES)}")
+
+
+def _lsf_names(results: dict[str, pd.DataFrame]) -> set[str]:
+    return {str(key).rpartition("/")[0] for frame in results.values() for key in frame.index}
 
 
 def _imputation_section(board: Leaderboard) -> Section | None:
@@ -114,6 +249,11 @@ def _intro(suite: str, board: Leaderboard, results_dirs: Sequence[str | os.PathL
         f"{n} models from {dirs}. Generated by `toto-bench leaderboard --suite {suite}`; "
         "see docs/leaderboards.md."
     )
+    if suite == "lsf":
+        text += (
+            " MSE and MAE of the median on z-scored data (TSLib borders; stride and context cap in each"
+            " run's config.json), averaged over the horizons of each dataset; per-horizon values below."
+        )
     if suite in ("boom", "boomlet"):
         flat_ds, flat_cfg, nonflat = board.flat_split_sizes
         text += (
@@ -131,6 +271,8 @@ def build_document(
     fmt: str,
     breakdown: str | None = None,
     ties: str = "first",
+    partial: bool = False,
+    warn: Warn | None = None,
 ) -> Outputs:
     """Compute the board of ``suite`` and render it in ``fmt`` (``md``, ``csv`` or ``html``).
 
@@ -142,7 +284,7 @@ def build_document(
         raise ValueError(f"--breakdown is computed for the full BOOM suite only (upstream), not {suite!r}")
     if breakdown is not None and breakdown not in BREAKDOWNS:
         raise ValueError(f"unknown breakdown {breakdown!r}; valid: {', '.join(BREAKDOWNS)}")
-    board = compute_board(suite, results_dirs, properties=properties, ties=ties)
+    board = compute_board(suite, results_dirs, properties=properties, ties=ties, partial=partial, warn=warn)
     groups = [BREAKDOWNS[breakdown]] if breakdown else list(board.breakdowns)
 
     if fmt == "csv":
@@ -157,6 +299,8 @@ def build_document(
         )
 
     sections = [] if breakdown else [Section("Leaderboard", board.table)]
+    if suite == "lsf":
+        sections.append(Section("Per horizon", board.config_values["per_horizon"]))
     for group in groups:
         mase, crps = board.breakdowns[group]
         sections.append(Section(f"Breakdown by {group}: MASE (scaled, shifted gmean)", mase, index=True))
@@ -169,6 +313,8 @@ def build_document(
         + (" (pandas method first in the model order below)." if board.ties == "first" else " (mean rank)."),
         "Model order: " + ", ".join(f"`{m}`" for m in board.model_order) + ".",
     ]
+    if suite == "lsf":  # raw errors, no ranks
+        notes = notes[1:]
     title = f"{_TITLES[suite]} leaderboard" + (f" — breakdown by {groups[0]}" if breakdown else "")
     doc = Document(title=title, intro=_intro(suite, board, results_dirs), sections=sections, notes=notes)
     ext = "md" if fmt == "md" else "html"

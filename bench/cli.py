@@ -7,9 +7,10 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from toto_bench import __version__
-from toto_bench.adapters.registry import available_models, build_model, get_model_spec
+from toto_bench.adapters.registry import available_models, build_model, check_overrides, get_model_spec
 from toto_bench.boards import BREAKDOWNS, LEADERBOARD_SUITES, TIES, build_document
 from toto_bench.boom import BoomProperties
 from toto_bench.data import DataError, download
@@ -22,6 +23,9 @@ EPILOG = """\
 examples:
   toto-bench run --suite gift-eval --model seasonal-naive --data-dir ~/gift_eval --datasets ett1/H,m4_hourly
   toto-bench run --suite boom --model seasonal-naive --data-dir ~/boom_benchmark
+  toto-bench run --suite time --model seasonal-naive --data-dir ~/TIME --datasets SG_Weather/D
+  toto-bench run --suite lsf --model naive --data-dir ~/all_datasets --datasets ETTh1,weather --terms 96,720
+  toto-bench leaderboard --suite lsf --results-dir results/lsf
   toto-bench leaderboard --suite boom --results-dir ../shared/data/boom/results
   toto-bench leaderboard --suite boom --results-dir published/ --results-dir results/boom --format csv
   toto-bench leaderboard --suite boom --results-dir R --breakdown domain --format csv --output tables/
@@ -45,6 +49,8 @@ def _leaderboard(args: argparse.Namespace) -> int:
         fmt=args.format,
         breakdown=args.breakdown,
         ties=args.ties,
+        partial=args.partial,
+        warn=lambda message: print(f"toto-bench: warning: {message}", file=sys.stderr),
     )
     if args.check:
         target = Path(args.check)
@@ -75,6 +81,20 @@ def _leaderboard(args: argparse.Namespace) -> int:
     return 0
 
 
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text}")
+    return value
+
+
+def _non_negative_int(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or a positive integer, got {text}")
+    return value
+
+
 def _split(values: Sequence[str] | None) -> list[str] | None:
     """``["a,b", "c"]`` → ``["a", "b", "c"]`` (flags may be repeated or comma-separated)."""
     if not values:
@@ -90,24 +110,59 @@ def _suite_properties(args: argparse.Namespace) -> BoomProperties | None:
     return BoomProperties.from_json(path)
 
 
+def _protocol_options(args: argparse.Namespace) -> dict[str, int | None]:
+    """Suite protocol options from the run flags: LSF's ``--context-length`` cap and ``--stride``."""
+    if args.suite == "lsf":
+        return {"context_length": args.context_length, "stride": 1 if args.stride is None else args.stride}
+    if args.stride is not None:
+        raise UserError(f"--stride is an LSF option (forecast origin spacing); --suite {args.suite} has none")
+    return {}
+
+
+def _model_overrides(args: argparse.Namespace) -> dict[str, Any]:
+    """Model settings given on the command line; they override the suite's and enter the run settings."""
+    overrides: dict[str, Any] = {}
+    if args.checkpoint is not None:
+        overrides["checkpoint"] = str(Path(args.checkpoint).expanduser().resolve())
+    if args.device is not None:
+        overrides["device"] = args.device
+    if args.batch_size is not None:
+        overrides["batch_size"] = args.batch_size
+    if args.decode_block_size is not None:
+        overrides["decode_block_size"] = args.decode_block_size or None  # 0: one forward pass
+    if args.context_length is not None and args.suite != "lsf":  # LSF: a protocol cap instead
+        overrides["context_length"] = args.context_length
+    check_overrides(args.model, overrides)
+    return overrides
+
+
 def _run(args: argparse.Namespace) -> int:
     spec = get_model_spec(args.model)  # an unknown model fails before anything else
+    overrides = _model_overrides(args)
     suite = get_suite(args.suite, _suite_properties(args))
-    settings = spec.settings_for(args.suite)
+    settings = {**spec.settings_for(args.suite), **overrides}
+    allow_nan = args.allow_nan_forecast
+    if allow_nan is None:  # the official notebook's choice for this model and suite
+        allow_nan = spec.allows_nan_forecast(args.suite)
     options = RunOptions(
         datasets=_split(args.datasets),
         terms=_split(args.terms),
         output_dir=Path(args.output_dir),
         data_dir=args.data_dir,
-        allow_nan_forecast=args.allow_nan_forecast,
+        allow_nan_forecast=allow_nan,
         progress=not args.no_progress,
         settings=settings,
+        protocol_options=_protocol_options(args),
     )
-    summary = run_suite(suite, args.model, lambda: build_model(args.model, suite=args.suite), options)
+    summary = run_suite(
+        suite, args.model, lambda: build_model(args.model, suite=args.suite, **overrides), options
+    )
     print(
         f"{summary.results_csv}: {summary.computed} configs computed, {summary.skipped} reused "
         f"in {summary.wall_seconds:.1f} s ({summary.windows} windows); run record {summary.record}"
     )
+    if summary.missing:
+        print(f"skipped (no data file under --data-dir): {', '.join(summary.missing)}", file=sys.stderr)
     return 0
 
 
@@ -121,9 +176,14 @@ def _list(args: argparse.Namespace) -> int:
     if args.what == "models":
         models = available_models()
         width = max(len(n) for n in models)
+        family_width = max(12, *(len(s.family) for s in models.values()))
+        checkpoint_width = max(28, *(len(s.checkpoint or "-") for s in models.values()))
         for name, spec in models.items():
             checkpoint = spec.checkpoint or "-"
-            print(f"{name:<{width}}  {spec.family:<12}  {checkpoint:<28}  {spec.description}")
+            print(
+                f"{name:<{width}}  {spec.family:<{family_width}}  {checkpoint:<{checkpoint_width}}  "
+                f"{spec.description}"
+            )
         return 0
     if args.what == "suites":
         rows = [
@@ -131,6 +191,7 @@ def _list(args: argparse.Namespace) -> int:
             ("boomlet", "96 configs", "the 32-dataset BOOM subset; properties boomlet_properties.json"),
             ("gift-eval", "97 configs", "Salesforce/GiftEval; env GIFT_EVAL"),
             ("time", "98 tasks", "Real-TSF/TIME; env TIME_DATASET"),
+            ("lsf", "32 configs", "TSLib CSVs (ETT, weather, electricity, traffic, exchange); env LSF_DATA"),
         ]
         width = max(len(r[0]) for r in rows)
         for name, size, source in rows:
@@ -196,6 +257,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="BOOM properties JSON (default: <data-dir>, $BOOM, or beside the results folder)",
     )
     lb.add_argument("--data-dir", metavar="DIR", help="suite data folder (searched for the properties file)")
+    lb.add_argument(
+        "--partial",
+        action="store_true",
+        help="allow models with missing configs: the board keeps the configs every model has (BOOM: whole "
+        "datasets) and prints the counts on stderr; without it a missing config is an error",
+    )
     lb.set_defaults(func=_leaderboard)
 
     run = sub.add_parser(
@@ -203,7 +270,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="evaluate a model on a suite and write <output-dir>/<suite>/<model>/all_results.csv",
         description=(
             "Evaluate a registered model on a suite with the upstream protocol (GIFT-Eval windows and "
-            "metrics; BOOM = GIFT-Eval rules on the BOOM datasets). Writes all_results.csv (upstream schema) "
+            "metrics; BOOM = GIFT-Eval rules on the BOOM datasets; TIME per-window metrics; LSF TSLib "
+            "borders, z-score, stride 1, MSE/MAE). Writes all_results.csv (upstream schema) "
             "and config.json (the run record). Finished configs are committed one by one: rerunning the same "
             "command after a crash or Ctrl-C resumes where it stopped."
         ),
@@ -213,7 +281,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--suite", required=True, choices=RUN_SUITES, help="benchmark suite")
     run.add_argument("--model", required=True, help="registered model name (see `toto-bench list models`)")
     run.add_argument(
-        "--data-dir", metavar="DIR", help="suite data root (default: $GIFT_EVAL / $BOOM, else the cache)"
+        "--data-dir",
+        metavar="DIR",
+        help="suite data root (default: $GIFT_EVAL / $BOOM / $TIME_DATASET / $LSF_DATA, else the cache)",
     )
     run.add_argument(
         "--datasets",
@@ -221,22 +291,67 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="NAMES",
         help="comma-separated storage names (e.g. us_births/W,m4_hourly or ds-1010-T); default: all",
     )
-    run.add_argument("--terms", action="append", metavar="TERMS", help="comma-separated: short,medium,long")
+    run.add_argument(
+        "--terms",
+        action="append",
+        metavar="TERMS",
+        help="comma-separated: short,medium,long (LSF: horizons 96,192,336,720)",
+    )
     run.add_argument("--output-dir", default="results", metavar="DIR", help="results root (default: results)")
     run.add_argument("--properties", metavar="PATH", help="BOOM/Boomlet properties JSON")
     run.add_argument(
         "--allow-nan-forecast",
-        action="store_true",
-        help="score NaN forecasts like gluonts allow_nan_forecast=True instead of failing",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="score NaN forecasts like gluonts allow_nan_forecast=True instead of failing (default: what the "
+        "model's official notebook does for the suite, e.g. True for Toto 2.0 on BOOM)",
+    )
+    run.add_argument(
+        "--checkpoint",
+        metavar="DIR",
+        help="load the model from this local folder instead of its published checkpoint id (HF cache/Hub)",
+    )
+    run.add_argument(
+        "--device",
+        metavar="auto|cpu|cuda[:N]",
+        help="where neural models run (default: auto = CUDA if visible)",
+    )
+    run.add_argument(
+        "--batch-size",
+        type=_positive_int,
+        metavar="N",
+        help="contexts per forward pass (default: the suite's)",
+    )
+    run.add_argument(
+        "--decode-block-size",
+        type=_non_negative_int,
+        metavar="N",
+        help="Toto 2.0: 0 = one forward pass for the whole horizon (the notebooks'), else block decoding",
     )
     run.add_argument("--no-progress", action="store_true", help="no progress bar")
+    run.add_argument(
+        "--context-length",
+        type=int,
+        metavar="N",
+        help="LSF: every model sees at most the last N points of the history (protocol cap, part of the "
+        "results key; Toto's paper used 2048); default: the whole history, capped by the model itself. "
+        "Other suites: the model's context length (Toto 2.0: context+horizon budget; default: the suite's)",
+    )
+    run.add_argument(
+        "--stride",
+        type=int,
+        metavar="N",
+        help="LSF: distance between forecast origins (default 1, the standard protocol)",
+    )
     run.set_defaults(func=_run)
 
     dl = sub.add_parser(
         "download",
         help="fetch suite data from the Hugging Face Hub (only the requested dataset folders)",
     )
-    dl.add_argument("--suite", required=True, choices=["gift-eval", "boom"], help="suite whose data to fetch")
+    dl.add_argument(
+        "--suite", required=True, choices=["gift-eval", "boom", "time"], help="suite whose data to fetch"
+    )
     dl.add_argument("--datasets", action="append", metavar="NAMES", help="comma-separated storage names")
     dl.add_argument("--data-dir", metavar="DIR", help="where to put it (default: $GIFT_EVAL / $BOOM / cache)")
     dl.set_defaults(func=_download)
