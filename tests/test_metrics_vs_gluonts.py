@@ -25,20 +25,9 @@ import pytest
 warnings.filterwarnings("ignore", message="Using `json`-module")
 gluonts_eval = pytest.importorskip("gluonts.model.evaluation")
 from gluonts.dataset.split import split  # noqa: E402
-from gluonts.ev.metrics import (  # noqa: E402
-    MAE,
-    MAPE,
-    MASE,
-    MSE,
-    MSIS,
-    ND,
-    NRMSE,
-    RMSE,
-    SMAPE,
-    MeanWeightedSumQuantileLoss,
-)
 from gluonts.ev.ts_stats import seasonal_error as gluonts_seasonal_error  # noqa: E402
 from gluonts.model.forecast import QuantileForecast, SampleForecast  # noqa: E402
+from upstream import gluonts_metrics  # noqa: E402
 
 import toto_bench.metrics.evaluate as metrics_evaluate  # noqa: E402
 from toto_bench.adapters.base import QUANTILE_LEVELS  # noqa: E402
@@ -55,19 +44,7 @@ from toto_bench.metrics import (  # noqa: E402
 
 logging.getLogger("gluonts").setLevel(logging.ERROR)
 
-GLUONTS_METRICS = [
-    MSE(forecast_type="mean"),
-    MSE(forecast_type=0.5),
-    MAE(),
-    MASE(),
-    MAPE(),
-    SMAPE(),
-    MSIS(),
-    RMSE(),
-    NRMSE(),
-    ND(),
-    MeanWeightedSumQuantileLoss(quantile_levels=[0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9]),
-]
+GLUONTS_METRICS = gluonts_metrics()
 RTOL = {np.dtype(np.float64): 1e-9, np.dtype(np.float32): 1e-6}
 
 
@@ -163,7 +140,11 @@ def run_ours(case: Case, allow_nan: bool = False) -> dict[str, float]:
     if case.samples is not None:
         q = quantiles_from_samples(case.samples, EVAL_LEVELS)
         return evaluate_quantile_forecasts(
-            label, q, se, mean=mean_from_samples(case.samples), levels=EVAL_LEVELS,
+            label,
+            q,
+            se,
+            mean=mean_from_samples(case.samples),
+            levels=EVAL_LEVELS,
             allow_nan_forecast=allow_nan,
         )
     return evaluate_quantile_forecasts(
@@ -255,8 +236,12 @@ def test_float32(n_var, with_mean):
 
 
 def test_float32_long_horizon_many_windows():
-    check(make_case(seed=6, n_items=3, n_var=4, length=2000, horizon=300, windows=3, seasonality=24,
-                    dtype=np.float32), batch_size=4)
+    check(
+        make_case(
+            seed=6, n_items=3, n_var=4, length=2000, horizon=300, windows=3, seasonality=24, dtype=np.float32
+        ),
+        batch_size=4,
+    )
 
 
 def test_long_horizon():
@@ -368,8 +353,9 @@ def test_some_zero_labels_mape_masked():
     ],
 )
 def test_short_contexts(length, windows, horizon, seasonality):
-    check(make_case(seed=18, n_var=2, length=length, windows=windows, horizon=horizon,
-                    seasonality=seasonality))
+    check(
+        make_case(seed=18, n_var=2, length=length, windows=windows, horizon=horizon, seasonality=seasonality)
+    )
 
 
 def test_short_contexts_univariate():

@@ -28,21 +28,10 @@ torch = pytest.importorskip("torch")
 pytest.importorskip("toto.inference.gluonts_predictor", reason="needs toto-bench[toto1]")
 from gluonts.dataset.common import ListDataset  # noqa: E402
 from gluonts.dataset.split import split  # noqa: E402
-from gluonts.ev.metrics import (  # noqa: E402
-    MAE,
-    MAPE,
-    MASE,
-    MSE,
-    MSIS,
-    ND,
-    NRMSE,
-    RMSE,
-    SMAPE,
-    MeanWeightedSumQuantileLoss,
-)
 from gluonts.model.evaluation import evaluate_forecasts  # noqa: E402
 from toto.inference.gluonts_predictor import Multivariate, TotoPredictor  # noqa: E402
 from toto.model.toto import Toto  # noqa: E402
+from upstream import gluonts_metrics  # noqa: E402
 
 from toto_bench.adapters import common  # noqa: E402
 from toto_bench.adapters.base import QUANTILE_LEVELS, Forecaster  # noqa: E402
@@ -324,19 +313,7 @@ def test_out_of_memory_halves_samples_per_batch(ckpt, monkeypatch) -> None:
 # Metrics: what storing only deciles loses
 
 
-METRICS = [
-    MSE(forecast_type="mean"),
-    MSE(forecast_type=0.5),
-    MAE(),
-    MASE(),
-    MAPE(),
-    SMAPE(),
-    MSIS(),
-    RMSE(),
-    NRMSE(),
-    ND(),
-    MeanWeightedSumQuantileLoss(quantile_levels=[0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9]),
-]
+METRICS = gluonts_metrics()
 
 
 def test_eval_levels_score_exactly_like_the_sample_forecasts(model, oracle) -> None:

@@ -281,7 +281,8 @@ class _StatsForecastWrapper:
             )
 
 
-def _metrics() -> list[Any]:
+def gluonts_metrics() -> list[Any]:
+    """The 11 GIFT-Eval/BOOM gluonts metric definitions (every notebook's METRICS list)."""
     from gluonts.ev.metrics import (
         MAE,
         MAPE,
@@ -347,7 +348,7 @@ def evaluate_upstream(
         frame = evaluate_forecasts(
             forecasts,
             test_data=test_data,
-            metrics=_metrics(),
+            metrics=gluonts_metrics(),
             axis=None,
             batch_size=BATCH_SIZE,
             mask_invalid_label=True,
