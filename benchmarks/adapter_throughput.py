@@ -45,9 +45,9 @@ INNER_CALLS: dict[str, list[tuple[str, str]]] = {
     "Toto2Forecaster": [("model", "forecast")],
     "ChronosBoltForecaster": [("pipeline", "predict")],
     "Chronos2Forecaster": [("pipeline", "predict_quantiles")],
-    "MoiraiForecaster": [("model", "forward")],
+    "MoiraiForecaster": [("model", "_get_distr"), ("model", "forward")],  # sampling itself is outside
     "Moirai2Forecaster": [("model", "predict")],
-    "Moirai2PredictorForecaster": [("model", "predict")],
+    "Moirai2PredictorForecaster": [("model", "forward")],
     "TimesFMForecaster": [("model", "forecast")],
     "Toto1Forecaster": [("_forecaster", "forecast")],
 }

@@ -137,7 +137,7 @@ def _official(
         frame = evaluate_forecasts(
             forecasts,
             test_data=test_data,
-            metrics=upstream._metrics(),
+            metrics=upstream.gluonts_metrics(),
             axis=None,
             batch_size=1024,
             mask_invalid_label=True,
