@@ -27,6 +27,7 @@ INSTALL_HINTS: dict[str, str] = {
     "moirai": "bash .ci/install-model-extras.sh moirai",
     "timesfm": 'pip install "toto-bench[timesfm]"',
     "stats": 'pip install "toto-bench[stats]"',
+    "torch": "pip install torch==2.13.0 (CPU; on a GPU machine the CUDA build for your driver)",
 }
 
 
@@ -48,7 +49,7 @@ def require(module: str, extra: str) -> ModuleType:
 
 def resolve_device(device: str = "auto") -> str:
     """``auto`` → ``cuda`` when a GPU is visible, else ``cpu``; ``cpu``/``cuda``/``cuda:N`` pass through."""
-    torch = require("torch", "toto2")
+    torch = require("torch", "torch")
     if device == "auto":
         return "cuda" if torch.cuda.is_available() else "cpu"
     if device == "cpu" or device.startswith("cuda"):
@@ -137,7 +138,7 @@ def offline_hint(checkpoint_id: str, exc: BaseException) -> str:
     """The message for a checkpoint that is neither local nor reachable."""
     return (
         f"cannot load checkpoint {checkpoint_id!r} ({type(exc).__name__}: {exc}). Offline? Pre-download it "
-        f"where the Hub is reachable with `huggingface-cli download {checkpoint_id}` (it lands in the HF "
+        f"where the Hub is reachable with `hf download {checkpoint_id}` (it lands in the HF "
         f"cache, used with HF_HUB_OFFLINE=1), or pass --checkpoint DIR pointing at a local copy."
     )
 

@@ -309,7 +309,7 @@ class Toto2Forecaster:
             if not folder.is_dir():
                 raise FileNotFoundError(
                     f"--checkpoint {source}: not a directory. Expected a folder with config.json and "
-                    f"model.safetensors, e.g. from `huggingface-cli download {self.checkpoint_id} "
+                    f"model.safetensors, e.g. from `hf download {self.checkpoint_id} "
                     "--local-dir DIR`."
                 )
             rev = None

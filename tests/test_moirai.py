@@ -458,7 +458,7 @@ def test_checkpoint_errors(tmp_path, ckpt2, monkeypatch):
     monkeypatch.setattr("huggingface_hub.constants.HF_HUB_CACHE", str(tmp_path / "empty-cache"))
     monkeypatch.setattr("huggingface_hub.constants.HF_HUB_OFFLINE", True)
     with pytest.raises(
-        FileNotFoundError, match=re.escape("huggingface-cli download Salesforce/moirai-2.0-R-small")
+        FileNotFoundError, match=re.escape("hf download Salesforce/moirai-2.0-R-small")
     ):
         M.build_moirai2(device="cpu")
 

@@ -399,7 +399,7 @@ def test_hub_checkpoint_from_the_hf_cache_offline(tmp_path, ckpt) -> None:
     assert proc.returncode == 0, proc.stderr[-3000:]
     report = json.loads(proc.stdout.strip().splitlines()[-1])
     assert "google/timesfm-2.5-200m-pytorch" in report["missing"]
-    assert "huggingface-cli download" in report["missing"] and "HF_HUB_OFFLINE" in report["missing"]
+    assert "hf download" in report["missing"] and "HF_HUB_OFFLINE" in report["missing"]
     assert report["checkpoint"] == CHECKPOINT
     ctx = [np.linspace(0, 5, 90, dtype=np.float32)[None], np.cos(np.arange(300, dtype=np.float32))[None]]
     local = build(ckpt, "boom").predict(ctx, 30, **KW).quantiles

@@ -463,7 +463,7 @@ def test_hub_checkpoint_from_the_hf_cache_offline(tmp_path, ckpt) -> None:
     assert proc.returncode == 0, proc.stderr[-3000:]
     report = json.loads(proc.stdout.strip().splitlines()[-1])
     assert (
-        "Datadog/Toto-Open-Base-1.0" in report["missing"] and "huggingface-cli download" in report["missing"]
+        "Datadog/Toto-Open-Base-1.0" in report["missing"] and "hf download" in report["missing"]
     )
     assert report["checkpoint"] == CHECKPOINT
     ctx = np.stack([np.linspace(0, 5, 90, dtype=np.float32), np.cos(np.arange(90, dtype=np.float32))])

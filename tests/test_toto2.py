@@ -323,7 +323,7 @@ def test_missing_checkpoint_offline_names_the_id_and_the_download_command(
         build_model("toto2-22m", device="cpu")
     message = str(info.value)
     assert "Datadog/Toto-2.0-22m" in message
-    assert "huggingface-cli download Datadog/Toto-2.0-22m" in message and "--checkpoint" in message
+    assert "hf download Datadog/Toto-2.0-22m" in message and "--checkpoint" in message
     data = tmp_path / "data"
     data.mkdir()
     argv = ["run", "--suite", "gift-eval", "--model", "toto2-22m", "--data-dir", str(data), "--device", "cpu"]
@@ -331,7 +331,7 @@ def test_missing_checkpoint_offline_names_the_id_and_the_download_command(
     (data / "m4_hourly").mkdir()  # the run reaches the model before any data is read
     code = main([*argv, "--datasets", "m4_hourly"])
     err = capsys.readouterr().err
-    assert code == 2 and "huggingface-cli download Datadog/Toto-2.0-22m" in err
+    assert code == 2 and "hf download Datadog/Toto-2.0-22m" in err
 
 
 def test_missing_package_names_the_install_command(tiny: Path, monkeypatch: pytest.MonkeyPatch) -> None:
