@@ -8,6 +8,7 @@ repo) with the recipes of ``shared/docs/gift_eval_protocol.md`` §2; synthetic d
 from __future__ import annotations
 
 import csv
+import shutil
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -128,3 +129,17 @@ def build_m4_hourly(root: Path) -> Path:
     ids = list(train)
     targets = [np.concatenate([train[i], test[i]]) for i in ids]
     return write_dataset(root / "m4_hourly", targets, freq="H", start=M4_START, item_ids=ids)
+
+
+def write_hf_cache(hf_home: Path, repo_id: str, source: Path, revision: str = "0" * 40) -> Path:
+    """Lay the files of ``source`` out as the Hugging Face hub cache holds a downloaded model repo:
+    ``<hf_home>/hub/models--org--name/{refs/main, snapshots/<revision>/...}``; returns the snapshot folder."""
+    repo = hf_home / "hub" / f"models--{repo_id.replace('/', '--')}"
+    snapshot = repo / "snapshots" / revision
+    snapshot.mkdir(parents=True)
+    for file in sorted(source.iterdir()):
+        if file.is_file():
+            shutil.copy(file, snapshot / file.name)
+    (repo / "refs").mkdir(exist_ok=True)
+    (repo / "refs" / "main").write_text(revision)
+    return snapshot

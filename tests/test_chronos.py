@@ -21,6 +21,7 @@ import warnings
 from pathlib import Path
 from typing import Any
 
+import layouts
 import numpy as np
 import pytest
 
@@ -207,13 +208,8 @@ def test_offline_hf_cache_load_and_missing_checkpoint(
 ) -> None:
     """The published ids resolve from a pre-populated HF cache with HF_HUB_OFFLINE=1; an uncached one fails
     with the id and the pre-download command. Runs in a fresh interpreter so HF_HOME takes effect."""
-    hub = tmp_path / "hf" / "hub"
-    for repo, src in [("amazon--chronos-bolt-small", ckpt["bolt"]), ("amazon--chronos-2", ckpt["chronos2"])]:
-        rev = "0123456789abcdef0123456789abcdef01234567"
-        snapshot = hub / f"models--{repo}" / "snapshots" / rev
-        shutil.copytree(src, snapshot)
-        (hub / f"models--{repo}" / "refs").mkdir()
-        (hub / f"models--{repo}" / "refs" / "main").write_text(rev)
+    for repo_id, src in [("amazon/chronos-bolt-small", ckpt["bolt"]), ("amazon/chronos-2", ckpt["chronos2"])]:
+        layouts.write_hf_cache(tmp_path / "hf", repo_id, src)
     rng = np.random.default_rng(7)
     x_bolt = rng.normal(size=(1, 150)).astype(np.float32)
     x_c2 = rng.normal(size=(3, 150)).astype(np.float32)

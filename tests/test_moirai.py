@@ -17,7 +17,6 @@ Checkpoints are the real architectures with random weights and tiny widths (``Mo
 
 from __future__ import annotations
 
-import hashlib
 import json
 import math
 import os
@@ -28,6 +27,7 @@ import sys
 from pathlib import Path
 from types import SimpleNamespace
 
+import layouts
 import numpy as np
 import pytest
 
@@ -457,29 +457,15 @@ def test_checkpoint_errors(tmp_path, ckpt2, monkeypatch):
     # offline with an empty cache: the offline hint
     monkeypatch.setattr("huggingface_hub.constants.HF_HUB_CACHE", str(tmp_path / "empty-cache"))
     monkeypatch.setattr("huggingface_hub.constants.HF_HUB_OFFLINE", True)
-    with pytest.raises(
-        FileNotFoundError, match=re.escape("hf download Salesforce/moirai-2.0-R-small")
-    ):
+    with pytest.raises(FileNotFoundError, match=re.escape("hf download Salesforce/moirai-2.0-R-small")):
         M.build_moirai2(device="cpu")
-
-
-def _hf_cache(home: Path, repo_id: str, source: Path) -> None:
-    """Lay ``source`` out as the HF hub cache does: ``hub/models--org--name/{refs/main, snapshots/<sha>}``."""
-    sha = hashlib.sha1(repo_id.encode()).hexdigest()
-    repo = home / "hub" / f"models--{repo_id.replace('/', '--')}"
-    (repo / "refs").mkdir(parents=True)
-    (repo / "refs" / "main").write_text(sha)
-    snapshot = repo / "snapshots" / sha
-    snapshot.mkdir(parents=True)
-    for name in ("config.json", "model.safetensors"):
-        shutil.copy(source / name, snapshot / name)
 
 
 def test_offline_hf_cache_layout(tmp_path, ckpt11, ckpt2, monkeypatch):
     """The published ids load from an HF cache under HF_HOME with HF_HUB_OFFLINE=1 (no network)."""
     home = tmp_path / "hf-home"
-    _hf_cache(home, M.MOIRAI11_CHECKPOINTS["small"], ckpt11)
-    _hf_cache(home, M.MOIRAI2_CHECKPOINT, ckpt2)
+    layouts.write_hf_cache(home, M.MOIRAI11_CHECKPOINTS["small"], ckpt11)
+    layouts.write_hf_cache(home, M.MOIRAI2_CHECKPOINT, ckpt2)
     monkeypatch.setenv("HF_HOME", str(home))
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     monkeypatch.setattr("huggingface_hub.constants.HF_HUB_CACHE", str(home / "hub"))
@@ -504,7 +490,7 @@ def test_offline_hf_cache_layout(tmp_path, ckpt11, ckpt2, monkeypatch):
 def test_offline_hf_cache_subprocess(tmp_path, ckpt2):
     """The same through the real environment variables, in a fresh interpreter (hub reads them at import)."""
     home = tmp_path / "hf-home"
-    _hf_cache(home, M.MOIRAI2_CHECKPOINT, ckpt2)
+    layouts.write_hf_cache(home, M.MOIRAI2_CHECKPOINT, ckpt2)
     code = (
         "import numpy as np; from toto_bench.adapters.registry import build_model; "
         "m = build_model('moirai-2-small', 'boom', device='cpu', context_length=64); "

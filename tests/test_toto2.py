@@ -18,6 +18,7 @@ import textwrap
 from pathlib import Path
 from typing import Any
 
+import layouts
 import numpy as np
 import pytest
 
@@ -276,13 +277,7 @@ def test_hub_id_loads_from_the_hf_cache_offline(
     official_4m: Path, upstream_model: Any, tmp_path: Path
 ) -> None:
     revision = "0123456789abcdef0123456789abcdef01234567"
-    repo = tmp_path / "hf" / "hub" / "models--Datadog--Toto-2.0-4m"
-    snapshot = repo / "snapshots" / revision
-    snapshot.mkdir(parents=True)
-    for name in ("config.json", "model.safetensors"):
-        (snapshot / name).write_bytes((official_4m / name).read_bytes())
-    (repo / "refs").mkdir()
-    (repo / "refs" / "main").write_text(revision)
+    snapshot = layouts.write_hf_cache(tmp_path / "hf", "Datadog/Toto-2.0-4m", official_4m, revision)
     contexts = _series(3, seed=6)
     np.save(tmp_path / "contexts.npy", np.stack([c[:, -300:] for c in contexts[1:]]))
     script = textwrap.dedent(
