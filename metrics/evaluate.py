@@ -22,7 +22,10 @@ Implementation: windows are flattened to ``[n * V, H]`` rows and processed in ca
 whose forecasts are all finite takes a restructured fast path (quantile losses from ``sum |e|`` and
 ``sum e``, MASE/MSIS as per-row sums weighted by ``1 / se``); anything else (NaN/inf forecasts, quotients
 near numpy.ma's domain) goes through a pointwise transcription of gluonts. Chunk results are committed only
-once a whole :meth:`MetricAccumulator.update` succeeded.
+once a whole :meth:`MetricAccumulator.update` succeeded. With numba installed (a dependency; see
+:mod:`._kernels`), the fast path is one fused compiled pass per chunk computing every sum at once; it declines
+any chunk that is not clean, which then takes the numpy fast path, the kernel's reference (same sums up to
+summation order; ``TOTO_BENCH_NUMBA=0`` forces numpy).
 
 Precision: elementwise quantities are computed in the dtypes gluonts computes them in (float32 label and
 quantiles give float32 errors, squared errors and percentage errors, but float64 scaled errors, MSIS and
@@ -32,13 +35,15 @@ batch, so float32 results agree to ~1e-7 relative; float64 inputs agree to ~1e-1
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import functools
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
 from toto_bench.adapters.base import QUANTILE_LEVELS
 
-from .quantiles import CRPS_LEVELS, MSIS_LEVELS, check_levels, level_function
+from . import _kernels
+from .quantiles import CRPS_LEVELS, MSIS_LEVELS, LevelGetter, check_levels, level_function
 
 __all__ = ["METRIC_NAMES", "MetricAccumulator", "evaluate_quantile_forecasts"]
 
@@ -70,6 +75,19 @@ _SAFE_QUOTIENT = 2.0**1020
 _CHUNK_ELEMS = 1 << 15
 #: Forecast keys a metric reads, by gluonts name.
 _KEYS: tuple[float, ...] = (*CRPS_LEVELS, *MSIS_LEVELS)
+#: (label, quantiles, mean or None) dtypes of a chunk: what the kernel's flags depend on.
+_DtypeKey = tuple[np.dtype, np.dtype, np.dtype | None]
+
+
+@functools.lru_cache(maxsize=64)
+def _level_functions(levels: tuple[float, ...]) -> dict[float, Callable[[LevelGetter], np.ndarray]]:
+    """The metric keys' level functions for stored ``levels`` (one dict per level set: configs share it)."""
+    return {k: level_function(levels, k) for k in _KEYS}
+
+
+@functools.lru_cache(maxsize=64)
+def _kernel_plan(levels: tuple[float, ...]) -> _kernels.KernelPlan | None:
+    return _kernels.plan_levels(levels, _KEYS)
 
 
 def _as_float(x: np.ndarray, name: str) -> np.ndarray:
@@ -152,7 +170,9 @@ class MetricAccumulator:
 
     def __init__(self, levels: Sequence[float] = QUANTILE_LEVELS, allow_nan_forecast: bool = False) -> None:
         self.levels: tuple[float, ...] = check_levels(levels)
-        self._level_fns = {k: level_function(self.levels, k) for k in _KEYS}
+        self._level_fns = _level_functions(self.levels)
+        self._plan = _kernel_plan(self.levels)
+        self._kernel_flags: dict[_DtypeKey, tuple[np.ndarray, np.ndarray]] = {}
         self.allow_nan_forecast = bool(allow_nan_forecast)
         self.n_windows = 0
         self.nan_forecast_keys: set[str] = set()
@@ -267,6 +287,82 @@ class MetricAccumulator:
         self, y: np.ndarray, q: np.ndarray, se: np.ndarray, mean: np.ndarray | None
     ) -> _Partial | None:
         """Fast path for chunks whose forecasts are all finite; ``None`` sends the chunk to the exact path.
+
+        The fused numba kernel (:func:`._kernels.chunk_sums`) when it is enabled and the chunk is clean,
+        else the numpy code (:meth:`_chunk_numpy`).
+        """
+        if _kernels.ENABLED:
+            part = self._chunk_kernel(y, q, se, mean)
+            if part is not None:
+                return part
+        return self._chunk_numpy(y, q, se, mean)
+
+    def _kernel_setup(
+        self, y: np.dtype, q: np.dtype, mean: np.dtype | None
+    ) -> tuple[np.ndarray, np.ndarray] | None:
+        """``(flags, frac)`` of :func:`._kernels.chunk_sums` for these dtypes; ``None``: no kernel for them.
+
+        The result dtype of every operation is numpy's: a key read from float32 quantiles (stored or
+        interpolated) is float32, an exponential tail float64, and an error is float32 only when both the
+        label and the key are.
+        """
+        key = (y, q, mean)
+        if key in self._kernel_flags:
+            return self._kernel_flags[key]
+        floats = (np.dtype(np.float32), np.dtype(np.float64))
+        plan = self._plan
+        if plan is None or y not in floats or q not in floats or (mean is not None and mean not in floats):
+            return None
+        f32 = np.dtype(np.float32)
+        key32 = [q == f32 and not tail for tail in plan.tails.tolist()]
+        flags = np.zeros(_kernels.N_FLAGS, dtype=np.uint8)
+        flags[:9] = [y == f32 and k32 for k32 in key32[:9]]
+        flags[_kernels.FLAG_Q32] = q == f32
+        flags[_kernels.FLAG_MEAN32] = y == f32 and mean == f32
+        flags[_kernels.FLAG_MSIS32] = y == f32 and key32[9] and key32[10]
+        # numpy multiplies float32 differences by the Python-float weight rounded to float32
+        frac = plan.frac.astype(q).astype(np.float64)
+        self._kernel_flags[key] = (flags, frac)
+        return flags, frac
+
+    def _chunk_kernel(
+        self, y: np.ndarray, q: np.ndarray, se: np.ndarray, mean: np.ndarray | None
+    ) -> _Partial | None:
+        """The chunk's sums from :func:`._kernels.chunk_sums`; ``None`` when it declines (or cannot run)."""
+        setup = self._kernel_setup(y.dtype, q.dtype, None if mean is None else mean.dtype)
+        if setup is None or self._plan is None:
+            return None
+        flags, frac = setup
+        out = np.empty(_kernels.N_CHUNK_FIELDS)
+        plan = self._plan
+        ok = _kernels.chunk_sums(
+            y, q, se, y if mean is None else mean, mean is not None, plan.index, plan.const, frac, flags,
+            plan.ql_coef, out,
+        )
+        if not ok:
+            return None
+        p = _Partial()
+        p.n = int(out[_kernels.OUT_N])
+        p.sum_abs = float(out[_kernels.OUT_SUM_ABS])
+        p.sq_mean = float(out[_kernels.OUT_SQ_MEAN])
+        p.sq_median = float(out[_kernels.OUT_SQ_MEDIAN])
+        p.ae = p.ae_nan = float(out[_kernels.OUT_AE])
+        for name, total, count in (
+            ("MASE", _kernels.OUT_MASE, _kernels.OUT_N_MASE),
+            ("MAPE", _kernels.OUT_MAPE, _kernels.OUT_N_MAPE),
+            ("sMAPE", _kernels.OUT_SMAPE, _kernels.OUT_N_SMAPE),
+            ("MSIS", _kernels.OUT_MSIS, _kernels.OUT_N_MSIS),
+        ):
+            p.ratio_sum[name] = float(out[total])
+            p.ratio_count[name] = int(out[count])
+        for j, level in enumerate(CRPS_LEVELS):
+            p.ql[level] = float(out[_kernels.OUT_QL + j])
+        return p
+
+    def _chunk_numpy(
+        self, y: np.ndarray, q: np.ndarray, se: np.ndarray, mean: np.ndarray | None
+    ) -> _Partial | None:
+        """The fast path in numpy (the kernel's reference); ``None`` sends the chunk to the exact path.
 
         Same definitions as :meth:`_chunk_exact`, restructured: quantile losses from ``sum |e|`` and
         ``sum e``; MASE and MSIS as ``sum_rows (sum_h x) / se_row`` (every quotient is provably finite and

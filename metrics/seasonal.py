@@ -13,12 +13,15 @@ window's *entire* input history ``series[..., :cut]`` as ``gluonts.ev.ts_stats.s
 
 Because each window's history is a prefix of the same series, every window's sum and pair count are prefix
 sums: one ``np.add.reduceat`` over the sorted window boundaries followed by a cumulative sum over windows
-gives all of them at once.
+gives all of them at once. With numba (see :mod:`._kernels`) that pass is one compiled loop per series,
+without temporaries; the numpy code is the fallback and the kernel's reference.
 """
 
 from __future__ import annotations
 
 import numpy as np
+
+from . import _kernels
 
 __all__ = ["seasonal_errors"]
 
@@ -124,14 +127,22 @@ def seasonal_errors(series: np.ndarray, cuts: np.ndarray, seasonality: int) -> n
             wins, ks = by_lag.setdefault(lag, ([], []))
             wins.append(w)
             ks.append(k)
-    rows = max(1, _ROW_BLOCK_ELEMS // max(1, n_time))
+    use_kernel = _kernels.ENABLED and x.dtype in (np.float32, np.float64)
+    if use_kernel:
+        x = np.ascontiguousarray(x)
+    rows = n_var if use_kernel else max(1, _ROW_BLOCK_ELEMS // max(1, n_time))
     for lag, (wins, ks) in by_lag.items():
         bounds = sorted(set(ks))
         pos = None
         if ks != bounds:  # unsorted or repeated cuts: gather each window's prefix
             pos = [bounds.index(k) for k in ks] if len(bounds) < 64 else np.searchsorted(bounds, ks).tolist()
         for r0 in range(0, n_var, rows):
-            sums, counts = _prefix_sums(x[r0 : r0 + rows], lag, bounds)
+            if use_kernel:  # one fused pass, no temporaries (same sums up to summation order)
+                sums = np.empty((n_var, len(bounds)))
+                counts = np.empty((n_var, len(bounds)), dtype=np.int64)
+                _kernels.seasonal_prefix_sums(x, lag, np.asarray(bounds, dtype=np.int64), sums, counts)
+            else:
+                sums, counts = _prefix_sums(x[r0 : r0 + rows], lag, bounds)
             if pos is not None:
                 sums, counts = sums[:, pos], counts[:, pos]
             counts = np.broadcast_to(counts, sums.shape)
