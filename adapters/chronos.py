@@ -235,6 +235,24 @@ class ChronosBoltForecaster:
         self._torch: ModuleType = require("torch", "chronos")
         self._warned_long = False
 
+    def describe(self) -> dict[str, Any]:
+        """What a run record should say about this model (see :func:`toto_bench.record.describe_model`)."""
+        module = self.pipeline.model
+        step = int(self.pipeline.model_prediction_length)
+        return {
+            "name": self.name,
+            "model_id": BOLT_CHECKPOINTS.get(self.name, self.checkpoint),
+            "checkpoint": self.checkpoint,
+            "device": self.device,
+            "dtype": str(next(module.parameters()).dtype).removeprefix("torch."),
+            "context_length": self.context_length,
+            "decode_mode": f"quantile head, {step} steps per pass (longer horizons unrolled on the median)",
+            "batch_size": self.batch_size,
+            "seed": None,
+            "parameters": int(sum(p.numel() for p in module.parameters())),
+            "oom_batch_sizes": list(self.oom_events),
+        }
+
     def _on_halve(self, size: int) -> None:
         self._chunk = size
         self.oom_events.append(size)
@@ -367,6 +385,28 @@ class Chronos2Forecaster:
         self.oom_events: list[tuple[int, int]] = []
         self._torch: ModuleType = require("torch", "chronos")
         self._rounds = 0
+
+    def describe(self) -> dict[str, Any]:
+        """What a run record should say about this model (see :func:`toto_bench.record.describe_model`).
+
+        ``batch_size`` is the pipeline's (rows per cross-learning group); the engine hands over whole tasks.
+        """
+        module = self.pipeline.model
+        joint = "cross-learning" if self.cross_learning else "each series alone"
+        return {
+            "name": self.name,
+            "model_id": CHRONOS2_CHECKPOINT,
+            "checkpoint": self.checkpoint,
+            "device": self.device,
+            "dtype": str(next(module.parameters()).dtype).removeprefix("torch."),
+            "context_length": self.context_length,
+            "decode_mode": f"quantile head, {joint}",
+            "batch_size": self.pipeline_batch_size,
+            "seed": None,
+            "parameters": int(sum(p.numel() for p in module.parameters())),
+            "cross_learning": self.cross_learning,
+            "oom_events": [list(e) for e in self.oom_events],
+        }
 
     def _predict_round(self, arrays: Sequence[np.ndarray], horizon: int) -> np.ndarray:
         """One ``predict_quantiles`` call over ``arrays`` (``[V, t]`` each) → ``[len, V, H, 9]`` float32.

@@ -292,10 +292,38 @@ class _MoiraiBase:
             raise ValueError(f"context_length must be >= 1, got {context_length}")
         self.torch: Any = require("torch", EXTRA)
         self.name = name
+        self.default_checkpoint = default_checkpoint
         self.checkpoint = checkpoint_source(checkpoint, default_checkpoint)
         self.device = resolve_device(device)
         self.batch_size = int(batch_size)
         self.context_length: int | None = int(context_length)
+
+    model: Any
+
+    @property
+    def settings(self) -> dict[str, Any]:
+        """What a run record should show about this model (each family adds its own)."""
+        return {}
+
+    def _decode_mode(self) -> str:
+        return "quantile head"
+
+    def describe(self) -> dict[str, Any]:
+        """What a run record should say about this model (see :func:`toto_bench.record.describe_model`)."""
+        out: dict[str, Any] = {
+            "name": self.name,
+            "model_id": self.default_checkpoint,
+            "checkpoint": self.checkpoint,
+            "device": self.device,
+            "dtype": str(next(self.model.parameters()).dtype).removeprefix("torch."),
+            "context_length": self.context_length,
+            "decode_mode": self._decode_mode(),
+            "batch_size": self.batch_size,
+            "seed": getattr(self, "seed", None),
+            "parameters": int(sum(p.numel() for p in self.model.parameters())),
+        }
+        out.update({k: v for k, v in self.settings.items() if k not in out})
+        return out
 
     @property
     def _context(self) -> int:
@@ -412,6 +440,9 @@ class MoiraiForecaster(_MoiraiBase):
             batch_size=self.batch_size,
             levels=list(self.levels),
         )
+
+    def _decode_mode(self) -> str:
+        return f"{self.num_samples} sample paths ({self.sampling} sampling)"
 
     def sample_seed(self, context: np.ndarray, horizon: int) -> int | None:
         """The torch seed of one context's sample paths (``None`` when unseeded).
@@ -600,6 +631,9 @@ class Moirai2Forecaster(_MoiraiBase):
             context_length=self.context_length,
             batch_size=self.batch_size,
         )
+
+    def _decode_mode(self) -> str:
+        return f"quantile head, {self.pipeline} pipeline"
 
     def quantiles(self, contexts: Sequence[np.ndarray], horizon: int) -> np.ndarray:
         """One batch: ``[B, V, H, 9]`` float32 quantiles (``V == 1``), from ``Moirai2Forecast.predict``."""

@@ -253,6 +253,25 @@ class _NaiveBase:
     def _season(self, seasonality: int) -> int:
         return int(seasonality) if self._uses_season else 1
 
+    def describe(self) -> dict[str, Any]:
+        """What a run record should say about this model (see :func:`toto_bench.record.describe_model`)."""
+        return {
+            "name": self.name,
+            "model_id": self.name,
+            "device": "cpu",
+            "dtype": "float32",
+            "context_length": self.context_length,
+            "decode_mode": (
+                "closed form (statsforecast SeasonalNaive, season = the task's seasonality)"
+                if self._uses_season
+                else "closed form (statsforecast Naive)"
+            ),
+            "batch_size": None,
+            "seed": None,
+            "parameters": None,
+            "all_nan": self.all_nan,
+        }
+
     def predict(
         self, contexts: list[np.ndarray], horizon: int, *, freq: str, seasonality: int
     ) -> QuantileForecast:
@@ -359,12 +378,15 @@ class FallbackRecord:
             wrapper's recompute) or ``"worker_error"`` (a worker process died or its fallback raised).
         items: the ``(context index, variate)`` pairs concerned.
         detail: human-readable cause (exception text, elapsed time, ...).
+        config: the config (``dataset/freq/term``) the call belonged to, from the engine's ``begin_task``;
+            ``None`` when the model was called without one.
     """
 
     call: int
     reason: str
     items: tuple[tuple[int, int], ...]
     detail: str = ""
+    config: str | None = None
 
 
 def _require_statsforecast(model: str) -> Any:
@@ -528,9 +550,10 @@ class AutoStatsForecaster:
         all_nan: ``"raise"`` or ``"zero"`` (gluonts' behaviour), for all-NaN contexts.
         model_params: override the BOOM model parameters (e.g. ``{"approximation": True}``).
 
-    ``fallbacks`` lists every substitution (:class:`FallbackRecord`). Quantile 0.5 is the wrapper's
-    ``lo-0`` column (the models accept ``level=0`` when called directly; only ``StatsForecast`` >= 2.1 rejects
-    it): equal to the mean for ARIMA/ETS, the median of the simulated paths for AutoTheta.
+    ``fallbacks`` lists every substitution (:class:`FallbackRecord`), each with the config the engine
+    announced through :meth:`begin_task`; ``fallback_configs`` lists those configs. Quantile 0.5 is the
+    wrapper's ``lo-0`` column (the models accept ``level=0`` when called directly; only ``StatsForecast``
+    >= 2.1 rejects it): equal to the mean for ARIMA/ETS, the median of the simulated paths for AutoTheta.
     """
 
     supports_multivariate: ClassVar[bool] = False
@@ -566,6 +589,36 @@ class AutoStatsForecaster:
         self.all_nan: AllNanPolicy = all_nan
         self.fallbacks: list[FallbackRecord] = []
         self._calls = 0
+        self._config: str | None = None
+
+    def begin_task(self, task: Any, first_context_length: int | None = None) -> None:
+        """Note the config (``task.config``) the next calls belong to, so fallbacks name it."""
+        self._config = getattr(task, "config", None)
+
+    @property
+    def fallback_configs(self) -> list[str]:
+        """The configs with at least one seasonal-naive substitution, sorted."""
+        return sorted({r.config for r in self.fallbacks if r.config is not None})
+
+    def describe(self) -> dict[str, Any]:
+        """What a run record should say about this model (see :func:`toto_bench.record.describe_model`)."""
+        return {
+            "name": self.name,
+            "model_id": f"statsforecast.{self._class_name}",
+            "device": "cpu",
+            "dtype": "float32",
+            "context_length": self.context_length,
+            "decode_mode": f"statsforecast {self._class_name} intervals; seasonal-naive fallback",
+            "batch_size": None,
+            "seed": None,
+            "parameters": None,
+            "model_params": dict(self.model_params),
+            "time_limit": self.time_limit,
+            "n_jobs": self.n_jobs,
+            "fallback_context_length": self.fallback_context_length,
+            "all_nan": self.all_nan,
+            "fallback_configs": self.fallback_configs,
+        }
 
     def _workers(self) -> int:
         if self.n_jobs == -1:
@@ -604,6 +657,7 @@ class AutoStatsForecaster:
                     tuple(items),
                     f"time limit {self.time_limit} s exceeded ({time.monotonic() - start:.2f} s); "
                     f"seasonal naive on the last {self.fallback_context_length} points",
+                    self._config,
                 )
             )
             return _native_seasonal_naive(contexts, h, season, self.fallback_context_length, self.all_nan)
@@ -627,7 +681,9 @@ class AutoStatsForecaster:
                     by_reason.setdefault(reason, []).append(items[i])
                     details.setdefault(reason, note)
         for reason, pairs in by_reason.items():
-            self.fallbacks.append(FallbackRecord(call, reason, tuple(pairs), details.get(reason, "")))
+            self.fallbacks.append(
+                FallbackRecord(call, reason, tuple(pairs), details.get(reason, ""), self._config)
+            )
 
         shaped = flat.reshape(len(arrays), n_var, h, 1 + len(_COLUMNS))
         return QuantileForecast(quantiles=np.ascontiguousarray(shaped[..., 1:]), mean=shaped[..., 0].copy())

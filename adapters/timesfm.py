@@ -295,6 +295,26 @@ class TimesFMForecaster:
         self.model = load_timesfm(self.checkpoint, self.device, self.torch_compile)
         self._compiled: tuple[int, int, int] | None = None
 
+    def describe(self) -> dict[str, Any]:
+        """What a run record should say about this model (see :func:`toto_bench.record.describe_model`)."""
+        module = self.model.model
+        return {
+            "name": self.name,
+            "model_id": CHECKPOINT,
+            "checkpoint": self.checkpoint,
+            "device": self.device,
+            "dtype": str(next(module.parameters()).dtype).removeprefix("torch."),
+            "context_length": self.context_length,
+            "decode_mode": "continuous quantile head, flip invariance, quantile crossing fixed",
+            "batch_size": self.batch_size,
+            "seed": None,
+            "parameters": int(sum(p.numel() for p in module.parameters())),
+            "context_mode": self.context_mode,
+            "max_horizon": self.max_horizon,
+            "per_core_batch_size": self.per_core_batch_size,
+            "torch_compile": self.torch_compile,
+        }
+
     # ------------------------------------------------------------------ settings
     def max_context(self, contexts: Sequence[np.ndarray]) -> int:
         """The ``max_context`` a call with these contexts compiles (a multiple of 32)."""

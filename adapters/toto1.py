@@ -296,6 +296,30 @@ class Toto1Forecaster:
         self._task_context: int | None = None
         self._warned_no_task = False
 
+    def describe(self) -> dict[str, Any]:
+        """What a run record should say about this model (see :func:`toto_bench.record.describe_model`).
+
+        ``checkpoint`` is the folder or hub id loaded (its folder and revision are found by the record);
+        ``samples_per_batch`` is the current one (smaller after an out-of-memory halving).
+        """
+        return {
+            "name": self.name,
+            "model_id": CHECKPOINT,
+            "checkpoint": self.checkpoint,
+            "device": self.device,
+            "dtype": str(next(self.model.parameters()).dtype).removeprefix("torch."),
+            "context_length": self.context_length,
+            "decode_mode": f"{self.num_samples} sample paths" + ("" if self.use_kv_cache else ", no cache"),
+            "batch_size": self.batch_size,
+            "seed": self.seed,
+            "parameters": int(sum(p.numel() for p in self.model.parameters())),
+            "context_rule": self.context_rule,
+            "num_samples": self.num_samples,
+            "samples_per_batch": self.samples_per_batch,
+            "quantile_levels": list(self.quantile_levels),
+            "float32_matmul_precision": self.float32_matmul_precision,
+        }
+
     # ------------------------------------------------------------------ per-config context
     def begin_task(self, task: Task, first_context_length: int | None = None) -> None:
         """Set the config's context length (call at the start of every config, before its ``predict`` calls).

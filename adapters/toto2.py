@@ -337,18 +337,29 @@ class Toto2Forecaster:
         return folder, rev
 
     def describe(self) -> dict[str, Any]:
-        """What a run record should say about this model (checkpoint, revision, device, dtype, decoding)."""
+        """What a run record should say about this model (checkpoint, revision, device, dtype, decoding).
+
+        ``revision`` is the hub commit (the snapshot folder's name) when loaded from the hub, else None;
+        ``batch_size`` is the current one (smaller after an out-of-memory halving, listed in
+        ``batch_size_halvings``). See :func:`toto_bench.record.describe_model` for the keys.
+        """
+        block = self.decode_block_size
         return {
+            "name": self.name,
             "checkpoint_id": self.checkpoint_id,
+            "checkpoint": self.checkpoint_id if self.revision is not None else str(self.folder),
             "checkpoint_dir": str(self.folder),
             "revision": self.revision,
             "device": self.device,
-            "dtype": "float32",
+            "dtype": str(next(self.model.parameters()).dtype).removeprefix("torch."),
             "context_length": self.context_length,
+            "decode_mode": "single pass" if block is None else f"block decoding ({block} steps)",
             "batch_size": self.batch_size,
-            "decode_block_size": self.decode_block_size,
+            "seed": None,  # deterministic: quantiles come straight from the head
+            "decode_block_size": block,
             "patch_size": self.patch_size,
             "parameters": int(sum(p.numel() for p in self.model.parameters())),
+            "batch_size_halvings": list(self.batch_size_halvings),
         }
 
     def past_length(self, horizon: int) -> int:

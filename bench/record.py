@@ -1,0 +1,590 @@
+"""The run record: what ran, on what, from which weights, and what it cost (``config.json`` of a run folder).
+
+Four parts, each usable on its own:
+
+- :func:`environment`: toto-bench version and git state, Python, platform, host, CPU and the versions of the
+  relevant installed packages;
+- :func:`describe_model`: an adapter's ``describe()`` normalised to the common keys of :data:`MODEL_KEYS`,
+  with the checkpoint revision and weights hash worked out from the checkpoint folder;
+- :class:`ResourceMonitor`: wall time, peak RSS and peak GPU memory of one suite run;
+- :func:`build_run_record`: the runner's own record merged with the three above into one JSON-native dict.
+
+Nothing here imports torch: GPU facts are read only when a model already imported it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import math
+import os
+import platform
+import re
+import resource
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from importlib import metadata
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from toto_bench import __version__
+
+__all__ = [
+    "MODEL_KEYS",
+    "PACKAGES",
+    "WEIGHT_SUFFIXES",
+    "ResourceMonitor",
+    "build_run_record",
+    "checkpoint_revision",
+    "cpu_model",
+    "describe_model",
+    "device_name",
+    "environment",
+    "fallback_summary",
+    "git_state",
+    "package_versions",
+    "peak_gpu_memory_mb",
+    "peak_rss_mb",
+    "weights_sha256",
+]
+
+#: Distributions whose versions the record lists (when installed), in this order.
+PACKAGES: tuple[str, ...] = (
+    "numpy",
+    "pandas",
+    "pyarrow",
+    "datasets",
+    "huggingface_hub",
+    "gluonts",
+    "statsforecast",
+    "numba",
+    "torch",
+    "transformers",
+    "toto-2",
+    "toto-ts",
+    "chronos-forecasting",
+    "uni2ts",
+    "timesfm",
+    "ray",
+)
+
+#: Files that hold checkpoint weights; their bytes make :func:`weights_sha256`.
+WEIGHT_SUFFIXES: tuple[str, ...] = (".safetensors", ".bin", ".pt", ".ckpt")
+
+#: The keys of :func:`describe_model`'s answer, in order (the adapter's other keys go under ``settings``).
+MODEL_KEYS: tuple[str, ...] = (
+    "name",
+    "model_id",
+    "checkpoint",
+    "checkpoint_dir",
+    "checkpoint_revision",
+    "weights_sha256",
+    "weights_files",
+    "device",
+    "device_name",
+    "dtype",
+    "context_length",
+    "decode_mode",
+    "batch_size",
+    "seed",
+    "parameters",
+    "settings",
+)
+
+_HASH_CHUNK = 1 << 20
+_COMMIT = re.compile(r"[0-9a-f]{40}")
+_MB = 2**20
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Environment
+
+
+def package_versions(packages: Iterable[str] = PACKAGES) -> dict[str, str]:
+    """``{distribution: version}`` of the installed ones among ``packages`` (missing ones are left out)."""
+    out: dict[str, str] = {}
+    for package in packages:
+        try:
+            out[package] = metadata.version(package)
+        except metadata.PackageNotFoundError:
+            continue
+    return out
+
+
+def _torch_cuda_version() -> str | None:
+    """The CUDA version torch was built for (``None``: CPU build or no torch), without importing torch."""
+    torch = sys.modules.get("torch")
+    if torch is not None:
+        version = getattr(getattr(torch, "version", None), "cuda", None)
+        return None if version is None else str(version)
+    try:
+        source = Path(str(metadata.distribution("torch").locate_file("torch/version.py"))).read_text()
+    except (metadata.PackageNotFoundError, OSError):
+        return None
+    return _cuda_from_version_file(source)
+
+
+def _cuda_from_version_file(source: str) -> str | None:
+    """``cuda`` of a ``torch/version.py`` text (``cuda: Optional[str] = '12.8'``; ``None`` on CPU builds)."""
+    match = re.search(r"^cuda\b[^=\n]*=\s*['\"]([^'\"]+)['\"]", source, flags=re.MULTILINE)
+    return match.group(1) if match else None
+
+
+def _git(args: Sequence[str], cwd: Path) -> str | None:
+    try:
+        done = subprocess.run(
+            ["git", "-C", str(cwd), *args], capture_output=True, text=True, timeout=10, check=False
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return done.stdout if done.returncode == 0 else None
+
+
+def git_state(package_dir: Path | None = None) -> dict[str, Any]:
+    """``{"git_sha": ..., "git_dirty": ...}`` of the toto-bench source checkout the code runs from.
+
+    Both are ``None`` when the code is not a git checkout of toto-bench (an installed wheel, or a venv that
+    happens to sit inside some other repository): the checkout's top level must hold the package folder and a
+    ``pyproject.toml`` naming ``toto-bench``. ``git_dirty`` is True when tracked files differ from ``HEAD``.
+    """
+    here = (package_dir or Path(__file__).parent).resolve()
+    none: dict[str, Any] = {"git_sha": None, "git_dirty": None}
+    top = _git(["rev-parse", "--show-toplevel"], here)
+    if top is None:
+        return none
+    root = Path(top.strip()).resolve()
+    pyproject = root / "pyproject.toml"
+    try:
+        named = re.search(r"^name\s*=\s*['\"]toto-bench['\"]", pyproject.read_text(), flags=re.MULTILINE)
+    except OSError:
+        named = None
+    if named is None or not here.is_relative_to(root):
+        return none
+    sha = _git(["rev-parse", "HEAD"], root)
+    status = _git(["status", "--porcelain", "--untracked-files=no"], root)
+    return {
+        "git_sha": (sha.strip() or None) if sha is not None else None,
+        "git_dirty": None if status is None else bool(status.strip()),
+    }
+
+
+def cpu_model() -> str | None:
+    """The CPU's model name (``/proc/cpuinfo`` ``model name``; else ``platform.processor()``; else None)."""
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as fh:
+            for line in fh:
+                key, _, value = line.partition(":")
+                if key.strip() == "model name" and value.strip():
+                    return value.strip()
+    except OSError:
+        pass
+    return platform.processor() or None
+
+
+def _usable_cpus() -> int | None:
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count()
+
+
+def environment() -> dict[str, Any]:
+    """Where the run happened: toto-bench version, git state, Python, platform, host, CPU, package versions.
+
+    Returns:
+        ``toto_bench_version``, ``git_sha`` / ``git_dirty`` (:func:`git_state`), ``python`` (version),
+        ``python_implementation``, ``platform``, ``hostname``, ``cpu`` (:func:`cpu_model`), ``cpu_count``
+        (CPUs this process may use), ``torch_cuda`` (the CUDA version of the installed torch build; None for
+        a CPU build or without torch) and ``versions``: ``python``, ``toto-bench`` and every installed
+        package of :data:`PACKAGES`.
+    """
+    return {
+        "toto_bench_version": __version__,
+        **git_state(),
+        "python": platform.python_version(),
+        "python_implementation": platform.python_implementation(),
+        "platform": platform.platform(),
+        "hostname": socket.gethostname(),
+        "cpu": cpu_model(),
+        "cpu_count": _usable_cpus(),
+        "torch_cuda": _torch_cuda_version(),
+        "versions": {"python": platform.python_version(), "toto-bench": __version__, **package_versions()},
+    }
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Checkpoints
+
+
+def checkpoint_revision(
+    checkpoint_dir: str | os.PathLike[str] | None, explicit: str | None = None
+) -> str | None:
+    """The checkpoint's revision: the commit of an HF cache snapshot, else ``explicit``, else None.
+
+    A folder ``.../models--<org>--<name>/snapshots/<40-hex commit>[/sub]`` (the Hugging Face hub cache
+    layout) gives that commit, whatever revision was asked for (a branch or tag resolves to it).
+    """
+    if checkpoint_dir is not None:
+        parts = Path(checkpoint_dir).absolute().parts
+        for i in range(1, len(parts) - 1):
+            if (
+                parts[i] == "snapshots"
+                and parts[i - 1].startswith("models--")
+                and _COMMIT.fullmatch(parts[i + 1])
+            ):
+                return parts[i + 1]
+    return explicit
+
+
+def _weight_files(folder: Path) -> list[Path]:
+    files = [p for p in folder.rglob("*") if p.suffix in WEIGHT_SUFFIXES and p.is_file()]
+    return sorted(files, key=lambda p: p.relative_to(folder).as_posix())
+
+
+_HASHES: dict[str, tuple[str | None, list[str]]] = {}
+
+
+def weights_sha256(checkpoint_dir: str | os.PathLike[str]) -> tuple[str | None, list[str]]:
+    """sha256 of a checkpoint folder's weights, and the files it covers.
+
+    The digest runs over the bytes of every ``*.safetensors`` / ``*.bin`` / ``*.pt`` / ``*.ckpt`` file under
+    the folder (recursively, symlinks followed as in the HF cache), concatenated in the order of their
+    relative POSIX paths, read in 1 MiB chunks. Computed once per folder and process.
+
+    Returns:
+        ``(hex digest, relative paths)``; ``(None, [])`` when the folder holds no weight file.
+    """
+    folder = Path(checkpoint_dir).resolve()
+    key = str(folder)
+    if key not in _HASHES:
+        files = _weight_files(folder)
+        digest = hashlib.sha256()
+        for path in files:
+            with path.open("rb") as fh:
+                while chunk := fh.read(_HASH_CHUNK):
+                    digest.update(chunk)
+        names = [p.relative_to(folder).as_posix() for p in files]
+        _HASHES[key] = (digest.hexdigest() if files else None, names)
+    digest_hex, names = _HASHES[key]
+    return digest_hex, list(names)
+
+
+def _cached_hub_folder(
+    repo_id: str, filenames: Sequence[str] = ("config.json", "model.safetensors")
+) -> Path | None:
+    """The HF-cache snapshot of ``repo_id`` (``refs/main``), looked up locally; None when not cached."""
+    if not isinstance(repo_id, str) or repo_id.count("/") != 1 or repo_id.startswith((".", "/", "~")):
+        return None
+    try:
+        from huggingface_hub import try_to_load_from_cache
+    except ImportError:
+        return None
+    for filename in filenames:
+        try:
+            found = try_to_load_from_cache(repo_id=repo_id, filename=filename)
+        except Exception:  # an invalid repo id: nothing cached under it
+            return None
+        if isinstance(found, str):
+            return Path(found).parent
+    return None
+
+
+def _checkpoint_folder(raw: Mapping[str, Any]) -> Path | None:
+    """Where the weights were read from: ``checkpoint_dir``, a local ``checkpoint`` or its HF snapshot."""
+    folder = raw.get("checkpoint_dir")
+    if folder is not None:
+        return Path(folder)
+    source = raw.get("checkpoint")
+    if source is None:
+        return None
+    local = Path(os.fspath(source)).expanduser()
+    if local.is_dir():
+        return local.absolute()
+    return _cached_hub_folder(str(source))
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Devices
+
+
+def device_name(device: str | None) -> str | None:
+    """A readable name of ``device``: ``torch.cuda.get_device_name`` for ``cuda[:N]``, the CPU model for cpu.
+
+    CUDA names are read only when torch is already imported (a model on the GPU imported it); otherwise, and
+    for other devices, ``None``.
+    """
+    if device is None:
+        return None
+    if device == "cpu":
+        return cpu_model()
+    torch = sys.modules.get("torch")
+    if device.startswith("cuda") and torch is not None:
+        try:
+            if torch.cuda.is_available():
+                index = device.partition(":")[2]
+                return str(torch.cuda.get_device_name(int(index) if index else torch.cuda.current_device()))
+        except Exception:  # a driver problem must not lose the run record
+            return None
+    return None
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Model
+
+
+def _describe(model: Any) -> dict[str, Any]:
+    describe = getattr(model, "describe", None)
+    try:
+        raw = dict(describe()) if callable(describe) else {}
+    except Exception as exc:  # a broken describe() must not lose the record of a finished run
+        raw = {"describe_error": f"{type(exc).__name__}: {exc}"}
+    for attr in ("name", "device", "context_length", "batch_size", "seed"):  # plugins without describe()
+        if attr not in raw and hasattr(model, attr):
+            raw[attr] = getattr(model, attr)
+    return raw
+
+
+def describe_model(model: Any) -> dict[str, Any]:
+    """The model's part of the run record: its ``describe()`` normalised to :data:`MODEL_KEYS`.
+
+    An adapter's ``describe()`` may give any of the keys below; others go under ``settings``. Adapters without
+    ``describe()`` (plugins) are read from their ``name``, ``device``, ``context_length``, ``batch_size``
+    and ``seed`` attributes.
+
+    Returns:
+        ``name``; ``model_id`` (the published checkpoint id, e.g. ``Datadog/Toto-2.0-4m``; ``checkpoint_id``
+        is accepted as an alias; the model name for models without a checkpoint); ``checkpoint`` (what was
+        loaded: a hub id or a folder); ``checkpoint_dir`` (the folder the weights were read from: given by
+        the adapter, else the local ``checkpoint``, else its HF-cache snapshot); ``checkpoint_revision``
+        (:func:`checkpoint_revision` of that folder, else the adapter's ``revision``); ``weights_sha256`` and
+        ``weights_files`` (:func:`weights_sha256`; None / [] without a checkpoint); ``device``;
+        ``device_name`` (:func:`device_name`); ``dtype``; ``context_length``; ``decode_mode`` (how the
+        horizon is produced, e.g. ``single pass``, ``block decoding (64 steps)``, ``256 sample paths``);
+        ``batch_size``; ``seed`` (None for deterministic models); ``parameters`` (None without weights);
+        ``settings`` (the adapter's other keys).
+    """
+    raw = _describe(model)
+    out: dict[str, Any] = {}
+    out["name"] = raw.pop("name", None)
+    model_id = raw.pop("model_id", None)
+    alias = raw.pop("checkpoint_id", None)
+    out["model_id"] = model_id if model_id is not None else alias if alias is not None else out["name"]
+    folder = _checkpoint_folder(raw)
+    checkpoint = raw.pop("checkpoint", None)
+    raw.pop("checkpoint_dir", None)
+    explicit = raw.pop("revision", None)
+    out["checkpoint"] = None if checkpoint is None else os.fspath(checkpoint)
+    out["checkpoint_dir"] = None if folder is None else str(folder)
+    out["checkpoint_revision"] = checkpoint_revision(folder, explicit)
+    out["weights_sha256"], out["weights_files"] = None, []
+    if folder is not None and folder.is_dir():
+        try:
+            out["weights_sha256"], out["weights_files"] = weights_sha256(folder)
+        except OSError as exc:  # unreadable weights: say so instead of failing the record
+            raw["weights_error"] = f"weights not hashed: {exc}"
+    device = raw.pop("device", None)
+    out["device"] = device
+    out["device_name"] = raw.pop("device_name", None) or device_name(device)
+    for key in ("dtype", "context_length", "decode_mode", "batch_size", "seed", "parameters"):
+        out[key] = raw.pop(key, None)
+    out["settings"] = raw
+    return out
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Resources
+
+
+def peak_rss_mb(who: int = resource.RUSAGE_SELF) -> float:
+    """Peak resident set size in MiB of this process (``RUSAGE_SELF``) or its largest waited-for child
+    (``RUSAGE_CHILDREN``), over their whole lifetime (``getrusage`` ``ru_maxrss``: KiB on Linux, bytes on
+    macOS)."""
+    peak = resource.getrusage(who).ru_maxrss
+    return peak / 1024 if sys.platform != "darwin" else peak / _MB
+
+
+def _cuda(torch: Any) -> Any:
+    try:
+        return torch.cuda if torch.cuda.is_available() else None
+    except Exception:
+        return None
+
+
+def peak_gpu_memory_mb() -> list[float] | None:
+    """``torch.cuda.max_memory_allocated`` of every visible device, in MiB.
+
+    ``None`` when torch is not imported (never imported here) or sees no CUDA device; zeros while CUDA was
+    never initialised in this process (nothing was allocated).
+    """
+    torch = sys.modules.get("torch")
+    cuda = None if torch is None else _cuda(torch)
+    if cuda is None:
+        return None
+    n = int(cuda.device_count())
+    if not cuda.is_initialized():
+        return [0.0] * n
+    return [float(cuda.max_memory_allocated(d)) / _MB for d in range(n)]
+
+
+def _reset_gpu_peaks() -> None:
+    torch = sys.modules.get("torch")
+    cuda = None if torch is None else _cuda(torch)
+    if cuda is not None and cuda.is_initialized():
+        for d in range(int(cuda.device_count())):
+            cuda.reset_peak_memory_stats(d)
+
+
+class ResourceMonitor:
+    """What one suite run cost: wall time, peak RSS, peak GPU memory.
+
+    Use as ``with ResourceMonitor() as monitor: ...`` or ``monitor = ResourceMonitor().start()`` …
+    ``monitor.stop()``. ``start`` resets the CUDA peak counters when torch is already imported and CUDA is
+    in use, so the GPU peak is this run's; the RSS peak is the process's lifetime peak (the kernel cannot
+    reset it).
+    """
+
+    def __init__(self) -> None:
+        self._started: float | None = None
+        self._stopped: float | None = None
+
+    def start(self) -> ResourceMonitor:
+        """Start (or restart) timing; returns ``self``."""
+        _reset_gpu_peaks()
+        self._started = time.perf_counter()
+        self._stopped = None
+        return self
+
+    def stop(self) -> dict[str, Any]:
+        """Stop timing (idempotent) and return :meth:`usage`."""
+        if self._started is None:
+            raise RuntimeError("ResourceMonitor.stop() before start()")
+        if self._stopped is None:
+            self._stopped = time.perf_counter()
+        return self.usage()
+
+    @property
+    def wall_seconds(self) -> float:
+        """Seconds from ``start`` to ``stop`` (to now while running)."""
+        if self._started is None:
+            raise RuntimeError("ResourceMonitor was not started")
+        end = self._stopped if self._stopped is not None else time.perf_counter()
+        return end - self._started
+
+    def usage(self) -> dict[str, Any]:
+        """``wall_seconds``, ``peak_rss_mb``, ``peak_rss_children_mb``, ``peak_gpu_memory_mb`` (the largest
+        device's peak, None without CUDA) and ``peak_gpu_memory_mb_by_device`` (one per visible device)."""
+        gpu = peak_gpu_memory_mb()
+        return {
+            "wall_seconds": round(self.wall_seconds, 3),
+            "peak_rss_mb": round(peak_rss_mb(), 1),
+            "peak_rss_children_mb": round(peak_rss_mb(resource.RUSAGE_CHILDREN), 1),
+            "peak_gpu_memory_mb": None if not gpu else round(max(gpu), 1),
+            "peak_gpu_memory_mb_by_device": None if gpu is None else [round(g, 1) for g in gpu],
+        }
+
+    def __enter__(self) -> ResourceMonitor:
+        return self.start()
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        if self._started is not None:
+            self.stop()
+
+
+# ----------------------------------------------------------------------------------------------------------
+# The record
+
+
+def fallback_summary(model: Any = None, records: Iterable[Any] | None = None) -> list[dict[str, Any]]:
+    """Seasonal-naive substitutions (``records``, else ``model.fallbacks``) as JSON-native dicts.
+
+    Each :class:`~toto_bench.adapters.statistical.FallbackRecord` becomes ``config`` (the config it happened
+    in; None when the model was never told one), ``reason``, ``call``, ``series`` (how many series/variates
+    it covered) and ``detail``; mappings are kept as they are, other objects become ``{"detail": str}``.
+    """
+    if records is None:
+        records = getattr(model, "fallbacks", None) or []
+    out: list[dict[str, Any]] = []
+    for item in records:
+        if dataclasses.is_dataclass(item) and not isinstance(item, type):
+            fields = dataclasses.asdict(item)
+        elif isinstance(item, Mapping):
+            fields = dict(item)
+        else:
+            fields = {"detail": str(item)}
+        items = fields.pop("items", None)
+        if items is not None:
+            fields["series"] = len(items)
+        fields.setdefault("config", None)
+        out.append(_jsonable(fields))
+    return out
+
+
+def _jsonable(value: Any) -> Any:
+    """``value`` with only JSON types (dict/list/str/int/float/bool/None); non-finite floats become None."""
+    if value is None or isinstance(value, bool | str | int):
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, Mapping):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, set | frozenset):
+        return sorted((_jsonable(v) for v in value), key=str)
+    if isinstance(value, os.PathLike):
+        return os.fspath(value)
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return _jsonable(dataclasses.asdict(value))
+    item = getattr(value, "item", None)  # numpy scalars
+    if callable(item):
+        try:
+            return _jsonable(item())
+        except (TypeError, ValueError):
+            pass
+    return str(value)
+
+
+def build_run_record(
+    *,
+    base: Mapping[str, Any],
+    model: Any,
+    monitor: ResourceMonitor,
+    windows: int,
+    model_details: Mapping[str, Any] | None = None,
+    fallbacks: Iterable[Any] | None = None,
+) -> dict[str, Any]:
+    """The full run record: ``base`` (the runner's keys) + :func:`environment` + resources + the model.
+
+    ``monitor`` is stopped here (if it still runs). Keys of ``base`` that this function also produces
+    (``versions``, ``git_sha``, ``wall_seconds``, ``windows_per_second``, ``peak_rss_mb``, ``fallbacks``) are
+    replaced. The result holds only JSON types (``json.dumps`` needs no ``default``).
+
+    Args:
+        base: what the runner records (suite, settings, spec hash, datasets, counts, ...).
+        model: the adapter the run used; ``None`` when no model was built here (nothing to compute, or the
+            model lives in worker processes: pass ``model_details`` and ``fallbacks`` from there).
+        monitor: the run's started :class:`ResourceMonitor`.
+        windows: forecast instances scored in this run (``windows_per_second`` = windows / wall seconds).
+        model_details: :func:`describe_model` computed elsewhere (a worker process); default: of ``model``.
+        fallbacks: the fallback records (e.g. collected from workers); default: ``model.fallbacks``.
+    """
+    usage = monitor.stop()
+    wall = usage["wall_seconds"]
+    summary = fallback_summary(model, fallbacks)
+    if model_details is None and model is not None:
+        model_details = describe_model(model)
+    record: dict[str, Any] = dict(base)
+    record.update(environment())
+    record.update(usage)
+    record["windows"] = int(windows)
+    record["windows_per_second"] = round(windows / wall, 1) if wall > 0 and windows else None
+    record["fallbacks"] = summary
+    record["fallback_configs"] = sorted({f["config"] for f in summary if f["config"] is not None})
+    record["model_details"] = None if model_details is None else dict(model_details)
+    out: dict[str, Any] = _jsonable(record)
+    return out
