@@ -3,10 +3,16 @@
 Loads ``<dir>/<model>/all_results.csv`` (validated against the suite's config set), computes the board with
 :mod:`toto_bench.metrics.leaderboard`, and lays it out as a :class:`~toto_bench.render.Document` or, for
 ``--format csv``, as the upstream files (``boom_leaderboard.csv`` schema, breakdown tables).
+
+Options that add to a board without changing it when left out: the GIFT-Eval board carries the
+``model_type`` and ``testdata_leakage`` fields of each model's ``config.json`` and can be filtered on them
+(``model_types``, ``exclude_leakage``); ``stats`` adds paired-bootstrap confidence intervals and a pairwise
+win-rate appendix (:mod:`toto_bench.metrics.bootstrap`).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -17,7 +23,9 @@ import pandas as pd
 from toto_bench.boom import BoomProperties
 from toto_bench.lsf import dataset_order, load_lsf_results
 from toto_bench.metrics.aggregate import check_ties
+from toto_bench.metrics.bootstrap import BoardStatistics, board_statistics
 from toto_bench.metrics.leaderboard import (
+    NAIVE_MODEL_NAMES,
     Leaderboard,
     boom_leaderboard,
     gift_eval_leaderboard,
@@ -26,7 +34,14 @@ from toto_bench.metrics.leaderboard import (
 )
 from toto_bench.metrics.lsf_leaderboard import lsf_leaderboard
 from toto_bench.render import Document, Section, render, to_csv
-from toto_bench.results import ResultsError, load_results, nonfinite_counts
+from toto_bench.results import (
+    METADATA_COLUMNS,
+    ResultsError,
+    has_leakage,
+    load_metadata,
+    load_results,
+    nonfinite_counts,
+)
 from toto_bench.suites import get_suite
 from toto_bench.timebench import load_time_results
 
@@ -69,6 +84,27 @@ class Outputs:
 
 
 Warn = Callable[[str], None]
+#: Boards that ``stats`` (``--stats``) can bootstrap.
+STATS_SUITES: tuple[str, ...] = ("boom", "boomlet", "gift-eval", "time")
+#: Suites whose board carries ``config.json`` metadata columns and takes the metadata filters.
+METADATA_SUITES: tuple[str, ...] = ("gift-eval",)
+
+
+@dataclass(frozen=True)
+class StatsOptions:
+    """``--stats`` settings: bootstrap resamples, seed of ``numpy.random.default_rng``, CI level."""
+
+    n_boot: int = 1000
+    seed: int = 0
+    confidence: float = 0.95
+
+    def __post_init__(self) -> None:
+        if self.n_boot < 1:
+            raise ValueError(f"--bootstrap must be >= 1, got {self.n_boot}")
+        if not 0.0 < self.confidence < 1.0:
+            raise ValueError(f"--confidence must lie strictly between 0 and 1, got {self.confidence}")
+
+
 #: Boards that ``--partial`` can restrict to the configs common to every model.
 PARTIAL_SUITES: tuple[str, ...] = ("boom", "boomlet", "gift-eval", "time")
 
@@ -171,6 +207,78 @@ def _harness_naive(results: Mapping[str, pd.DataFrame]) -> str | None:
     return None
 
 
+def select_models(
+    metadata: pd.DataFrame,
+    *,
+    model_types: Sequence[str] | None = None,
+    exclude_leakage: bool = False,
+    warn: Warn | None = None,
+) -> list[str] | None:
+    """The models that pass the ``config.json`` filters (``None``: no filter asked, keep all).
+
+    ``model_types`` keeps the models whose ``model_type`` is one of them (case-insensitive);
+    ``exclude_leakage`` drops the models whose ``testdata_leakage`` says yes (a model without the field is
+    kept, and named through ``warn``). The seasonal-naive model is always kept: it normalises every score.
+
+    Raises:
+        ValueError: no model other than seasonal naive passes (naming the types present).
+    """
+    if not model_types and not exclude_leakage:
+        return None
+    wanted = {t.strip().lower() for t in model_types} if model_types else None
+    kept: list[str] = []
+    dropped_type: list[str] = []
+    dropped_leak: list[str] = []
+    unknown_leak: list[str] = []
+    naive = [m for m in metadata.index if m in NAIVE_MODEL_NAMES or m == "seasonal-naive"]
+    for model in metadata.index:
+        mtype = str(metadata.at[model, "model_type"])
+        leak = str(metadata.at[model, "testdata_leakage"])
+        if model in naive:
+            kept.append(model)
+        elif wanted is not None and mtype.lower() not in wanted:
+            dropped_type.append(model)
+        elif exclude_leakage and has_leakage(leak):
+            dropped_leak.append(model)
+        else:
+            kept.append(model)
+            if exclude_leakage and not leak:
+                unknown_leak.append(model)
+    if not set(kept) - set(naive):
+        present = sorted({str(t) for t in metadata["model_type"]} - {""})
+        raise ValueError(
+            "no model passes the filters"
+            + (f" --model-type {','.join(sorted(wanted))}" if wanted else "")
+            + (" --exclude-leakage" if exclude_leakage else "")
+            + f"; model types present: {present or 'none (no config.json with model_type)'}"
+        )
+    if warn is not None:
+        if dropped_type:
+            asked = ",".join(model_types or [])
+            types = ", ".join(f"{m} ({str(metadata.at[m, 'model_type']) or '?'})" for m in dropped_type)
+            warn(f"--model-type {asked}: dropped {len(dropped_type)} model(s) of other types: {types}")
+        if dropped_leak:
+            warn(
+                f"--exclude-leakage: dropped {len(dropped_leak)} model(s) with testdata_leakage Yes: "
+                + ", ".join(dropped_leak)
+            )
+        if unknown_leak:
+            warn(
+                f"--exclude-leakage: kept {len(unknown_leak)} model(s) whose config.json does not say "
+                "testdata_leakage: " + ", ".join(unknown_leak)
+            )
+        if naive:
+            warn(f"kept {', '.join(naive)} whatever its metadata: it normalises every score")
+    return kept
+
+
+def _with_metadata(board: Leaderboard, metadata: pd.DataFrame) -> Leaderboard:
+    table = board.table.copy()
+    for column in METADATA_COLUMNS:
+        table[column] = table["model"].map(metadata[column]).fillna("").astype(str)
+    return dataclasses.replace(board, table=table)
+
+
 def compute_board(
     suite: str,
     results_dirs: Sequence[str | os.PathLike[str]],
@@ -179,12 +287,16 @@ def compute_board(
     ties: str = "first",
     partial: bool = False,
     warn: Warn | None = None,
+    model_types: Sequence[str] | None = None,
+    exclude_leakage: bool = False,
 ) -> Leaderboard:
     """Load and validate the results for ``suite`` and compute its board.
 
     With ``partial``, models may lack configs: the board is restricted to the configs every model has
     (BOOM/Boomlet: the datasets complete for every model) and ``warn`` receives the counts. Without it a
-    missing config is an error.
+    missing config is an error. GIFT-Eval: the table gets ``model_type`` and ``testdata_leakage`` columns
+    from each model's ``config.json`` (``""`` when absent); ``model_types`` / ``exclude_leakage`` drop
+    models before the board is computed (:func:`select_models`), so ranks are among the models kept.
 
     Raises:
         ResultsError: a malformed or incomplete results file (named in the message).
@@ -193,6 +305,11 @@ def compute_board(
     rule = check_ties(ties)
     if partial and suite not in PARTIAL_SUITES:
         raise ValueError(f"--partial is for the {', '.join(PARTIAL_SUITES)} boards, not {suite!r}")
+    if (model_types or exclude_leakage) and suite not in METADATA_SUITES:
+        raise ValueError(
+            f"--model-type/--exclude-leakage filter on GIFT-Eval config.json metadata "
+            f"(--suite {', '.join(METADATA_SUITES)}); the {suite!r} board has none"
+        )
     if suite in ("boom", "boomlet"):
         if properties is None:
             raise ValueError(f"suite {suite!r} needs its properties file (--properties)")
@@ -206,13 +323,18 @@ def compute_board(
         return boom_leaderboard(results, props, suite=suite, ties=rule, naive_model=_harness_naive(results))
     if suite == "gift-eval":
         configs = get_suite("gift-eval").configs()
+        metadata = load_metadata(results_dirs)
+        keep = select_models(metadata, model_types=model_types, exclude_leakage=exclude_leakage, warn=warn)
         if partial:
-            results = restrict_to_common(load_results(results_dirs), suite=suite, universe=configs, warn=warn)
+            results = restrict_to_common(
+                load_results(results_dirs, models=keep), suite=suite, universe=configs, warn=warn
+            )
         else:
-            results = load_results(results_dirs, expected_configs=configs)
-        return gift_eval_leaderboard(
+            results = load_results(results_dirs, expected_configs=configs, models=keep)
+        board = gift_eval_leaderboard(
             results, ties=rule, model_order=order_models(results), naive_model=_harness_naive(results)
         )
+        return _with_metadata(board, metadata)
     if suite == "time":
         # all_results.csv folders (our runs) and TIME-Output results/<model>/ trees (e.g. the published
         # seasonal_naive, which upstream normalises by; our own run is named seasonal-naive)
@@ -263,6 +385,52 @@ def _intro(suite: str, board: Leaderboard, results_dirs: Sequence[str | os.PathL
     return text
 
 
+def with_intervals(table: pd.DataFrame, stats: BoardStatistics) -> pd.DataFrame:
+    """``table`` with ``{MASE,CRPS}_lo`` / ``_hi`` inserted right after the column they bound."""
+    out = table.copy()
+    for metric in ("MASE", "CRPS"):
+        at = list(out.columns).index(stats.columns[metric]) + 1
+        for offset, bound in enumerate(("lo", "hi")):
+            name = f"{metric}_{bound}"
+            out.insert(at + offset, name, out["model"].map(stats.intervals[name]).to_numpy(dtype=float))
+    return out
+
+
+def _stats_sections(stats: BoardStatistics) -> list[Section]:
+    n = stats.n_configs
+    sections = []
+    for metric in ("CRPS", "MASE"):
+        sections.append(
+            Section(
+                f"Appendix: {metric} win rate (row model vs column model)",
+                stats.win_rates[metric],
+                index=True,
+                note=f"Share of the configs (of {n}) where the row model's {metric} is lower than the column "
+                "model's; ties count half, so W[a, b] + W[b, a] = 1.",
+            )
+        )
+    for metric in ("CRPS", "MASE"):
+        sections.append(
+            Section(
+                f"Appendix: P(row model's aggregate {metric} is better)",
+                stats.prob_better[metric],
+                index=True,
+                note=f"Share of the {stats.n_boot} paired bootstrap resamples of the configs where the row "
+                f"model's aggregate {metric} is lower than the column model's (ties count half).",
+            )
+        )
+    return sections
+
+
+def _stats_note(stats: BoardStatistics) -> str:
+    return (
+        f"`*_lo`/`*_hi`: {stats.confidence:.0%} percentile bootstrap intervals of "
+        f"`{stats.columns['MASE']}` and `{stats.columns['CRPS']}` over the {stats.n_configs} configs they "
+        f"aggregate ({stats.n_boot} paired resamples: the same configs for every model; numpy "
+        f"default_rng seed {stats.seed}). Imputed values and the seasonal-naive scaling are held fixed."
+    )
+
+
 def build_document(
     *,
     suite: str,
@@ -273,23 +441,53 @@ def build_document(
     ties: str = "first",
     partial: bool = False,
     warn: Warn | None = None,
+    model_types: Sequence[str] | None = None,
+    exclude_leakage: bool = False,
+    stats: StatsOptions | None = None,
 ) -> Outputs:
     """Compute the board of ``suite`` and render it in ``fmt`` (``md``, ``csv`` or ``html``).
 
     Without ``breakdown``: md/html give the board, then (BOOM) every breakdown, then notes; csv gives the
     board in the upstream schema. With ``breakdown``: that group's MASE and CRPS tables (csv: the two
     upstream files ``{group}_{MASE|CRPS}_shifted_gmean.csv``).
+
+    ``model_types`` / ``exclude_leakage``: GIFT-Eval filters (:func:`compute_board`). ``stats``: the board
+    gets ``MASE_lo, MASE_hi, CRPS_lo, CRPS_hi`` columns and md/html an appendix of pairwise win-rate and
+    bootstrap-probability matrices; csv gives two files, the board and ``{suite}_win_rates.csv`` (one row
+    per ordered model pair).
     """
     if breakdown is not None and suite != "boom":
         raise ValueError(f"--breakdown is computed for the full BOOM suite only (upstream), not {suite!r}")
     if breakdown is not None and breakdown not in BREAKDOWNS:
         raise ValueError(f"unknown breakdown {breakdown!r}; valid: {', '.join(BREAKDOWNS)}")
-    board = compute_board(suite, results_dirs, properties=properties, ties=ties, partial=partial, warn=warn)
+    if stats is not None and (breakdown is not None or suite not in STATS_SUITES):
+        what = "--breakdown tables" if breakdown is not None else f"the {suite!r} board"
+        raise ValueError(f"--stats is for the {', '.join(STATS_SUITES)} boards, not {what}")
+    board = compute_board(
+        suite,
+        results_dirs,
+        properties=properties,
+        ties=ties,
+        partial=partial,
+        warn=warn,
+        model_types=model_types,
+        exclude_leakage=exclude_leakage,
+    )
     groups = [BREAKDOWNS[breakdown]] if breakdown else list(board.breakdowns)
+    board_stats = None
+    if stats is not None:
+        board_stats = board_statistics(
+            board, n_boot=stats.n_boot, seed=stats.seed, confidence=stats.confidence
+        )
+        board = dataclasses.replace(board, table=with_intervals(board.table, board_stats))
 
     if fmt == "csv":
         if breakdown is None:
-            return Outputs({f"{suite.replace('-', '_')}_leaderboard.csv": to_csv(board.table)})
+            stem = suite.replace("-", "_")
+            files = {f"{stem}_leaderboard.csv": to_csv(board.table)}
+            if board_stats is not None:
+                files[f"{stem}_win_rates.csv"] = to_csv(board_stats.pairs())
+            return Outputs(files)
         mase, crps = board.breakdowns[groups[0]]
         return Outputs(
             {
@@ -308,6 +506,8 @@ def build_document(
     imputed = None if breakdown else _imputation_section(board)
     if imputed is not None:
         sections.append(imputed)
+    if board_stats is not None:
+        sections += _stats_sections(board_stats)
     notes = [
         f"Rank ties: `{board.ties}`"
         + (" (pandas method first in the model order below)." if board.ties == "first" else " (mean rank)."),
@@ -315,6 +515,8 @@ def build_document(
     ]
     if suite == "lsf":  # raw errors, no ranks
         notes = notes[1:]
+    if board_stats is not None:
+        notes.append(_stats_note(board_stats))
     title = f"{_TITLES[suite]} leaderboard" + (f" — breakdown by {groups[0]}" if breakdown else "")
     doc = Document(title=title, intro=_intro(suite, board, results_dirs), sections=sections, notes=notes)
     ext = "md" if fmt == "md" else "html"

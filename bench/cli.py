@@ -10,10 +10,20 @@ from pathlib import Path
 from typing import Any
 
 from toto_bench import __version__
-from toto_bench.adapters.registry import available_models, build_model, check_overrides, get_model_spec
-from toto_bench.boards import BREAKDOWNS, LEADERBOARD_SUITES, TIES, build_document
+from toto_bench.adapters.registry import available_models, check_overrides, get_model_spec
+from toto_bench.boards import BREAKDOWNS, LEADERBOARD_SUITES, TIES, StatsOptions, build_document
 from toto_bench.boom import BoomProperties
 from toto_bench.data import DataError, download
+from toto_bench.executors import (
+    EXECUTORS,
+    Executor,
+    LocalExecutor,
+    ModelRecipe,
+    RayExecutor,
+    Shard,
+    parse_shard,
+)
+from toto_bench.importer import IMPORT_SUITES, run_import
 from toto_bench.render import FORMATS
 from toto_bench.results import ResultsError
 from toto_bench.runner import RunError, RunOptions, run_suite
@@ -29,6 +39,10 @@ examples:
   toto-bench leaderboard --suite boom --results-dir ../shared/data/boom/results
   toto-bench leaderboard --suite boom --results-dir published/ --results-dir results/boom --format csv
   toto-bench leaderboard --suite boom --results-dir R --breakdown domain --format csv --output tables/
+  toto-bench score --suite gift-eval --run-dir results/gift-eval/seasonal-naive
+  toto-bench report --suite boom --results-dir ../shared/data/boom/results --output site/
+  toto-bench import --suite boom --from ../shared/data/boom/results --properties boom_properties.json
+  toto-bench leaderboard --suite boom --results-dir results/boom --stats --format csv --output tables/
 """
 
 
@@ -51,6 +65,9 @@ def _leaderboard(args: argparse.Namespace) -> int:
         ties=args.ties,
         partial=args.partial,
         warn=lambda message: print(f"toto-bench: warning: {message}", file=sys.stderr),
+        model_types=_split(args.model_type),
+        exclude_leakage=args.exclude_leakage,
+        stats=StatsOptions(args.bootstrap, args.seed, args.confidence) if args.stats else None,
     )
     if args.check:
         target = Path(args.check)
@@ -136,8 +153,27 @@ def _model_overrides(args: argparse.Namespace) -> dict[str, Any]:
     return overrides
 
 
+def _shard(text: str) -> Shard:
+    try:
+        return parse_shard(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _executor(args: argparse.Namespace) -> Executor:
+    """``--executor`` with its options; Ray-only flags on the local executor are an error."""
+    if args.executor == "ray":
+        return RayExecutor(address=args.address, workers=args.workers)
+    given = [flag for flag, value in (("--address", args.address), ("--workers", args.workers)) if value]
+    if given:
+        flags = " and ".join(given)
+        raise UserError(f"{flags} apply to --executor ray only (got --executor {args.executor})")
+    return LocalExecutor()
+
+
 def _run(args: argparse.Namespace) -> int:
     spec = get_model_spec(args.model)  # an unknown model fails before anything else
+    executor = _executor(args)
     overrides = _model_overrides(args)
     suite = get_suite(args.suite, _suite_properties(args))
     settings = {**spec.settings_for(args.suite), **overrides}
@@ -153,14 +189,25 @@ def _run(args: argparse.Namespace) -> int:
         progress=not args.no_progress,
         settings=settings,
         protocol_options=_protocol_options(args),
+        executor=executor,
+        shard=args.shard,
+        save_forecasts=args.save_forecasts,
     )
-    summary = run_suite(
-        suite, args.model, lambda: build_model(args.model, suite=args.suite, **overrides), options
-    )
-    print(
-        f"{summary.results_csv}: {summary.computed} configs computed, {summary.skipped} reused "
-        f"in {summary.wall_seconds:.1f} s ({summary.windows} windows); run record {summary.record}"
-    )
+    summary = run_suite(suite, args.model, ModelRecipe(args.model, args.suite, overrides), options)
+    if summary.complete:
+        print(
+            f"{summary.results_csv}: {summary.computed} configs computed, {summary.skipped} reused "
+            f"in {summary.wall_seconds:.1f} s ({summary.windows} windows); run record {summary.record}"
+        )
+    else:
+        print(
+            f"shard {args.shard}: {summary.computed} configs computed, {summary.skipped} reused in "
+            f"{summary.wall_seconds:.1f} s ({summary.windows} windows); {summary.pending} of "
+            f"{summary.configs} configs of the selection are not done yet (other shards), so "
+            f"{summary.results_csv} is not written: the last shard to finish writes it, or rerun the same "
+            f"command without --shard to complete it from the journals without recomputing; "
+            f"run record {summary.record}"
+        )
     if summary.missing:
         print(f"skipped (no data file under --data-dir): {', '.join(summary.missing)}", file=sys.stderr)
     return 0
@@ -169,6 +216,44 @@ def _run(args: argparse.Namespace) -> int:
 def _download(args: argparse.Namespace) -> int:
     root = download(args.suite, _split(args.datasets), args.data_dir)
     print(f"{args.suite} data ready under {root}")
+    return 0
+
+
+def _score(args: argparse.Namespace) -> int:
+    from toto_bench.scoring import score_run
+
+    suite = get_suite(args.suite, _suite_properties(args))
+    output = Path(args.output) if args.output else None
+    summary = score_run(suite, Path(args.run_dir), data_dir=args.data_dir, output=output)
+    print(f"{summary.output}: {len(summary.configs)} configs scored from stored forecasts")
+    return 0
+
+
+def _report(args: argparse.Namespace) -> int:
+    from toto_bench.report import write_report
+
+    properties = None
+    if args.suite in ("boom", "boomlet"):
+        properties = locate_properties(
+            args.suite, properties=args.properties, data_dir=args.data_dir, results_dirs=args.results_dir
+        )
+    if args.plot and not args.forecasts:
+        raise UserError("--plot chooses configs of --forecasts RUN_DIR; give the run folder too")
+    path = write_report(
+        suite=args.suite,
+        results_dirs=list(args.results_dir),
+        output=Path(args.output),
+        properties=properties,
+        ties=args.ties,
+        partial=args.partial,
+        forecasts=[Path(f) for f in args.forecasts or []],
+        plot_configs=_split(args.plot),
+        plot_items=args.plot_items,
+        plot_windows=args.plot_windows,
+        data_dir=args.data_dir,
+        warn=lambda message: print(f"toto-bench: warning: {message}", file=sys.stderr),
+    )
+    print(f"wrote {path}", file=sys.stderr)
     return 0
 
 
@@ -263,7 +348,91 @@ def build_parser() -> argparse.ArgumentParser:
         help="allow models with missing configs: the board keeps the configs every model has (BOOM: whole "
         "datasets) and prints the counts on stderr; without it a missing config is an error",
     )
+    lb.add_argument(
+        "--model-type",
+        action="append",
+        metavar="TYPE[,TYPE]",
+        help="GIFT-Eval: keep only models whose config.json model_type is one of these (e.g. pretrained, "
+        "fine-tuned, agentic, statistical, deep-learning); seasonal naive is always kept; ranks are among "
+        "the models kept; what was dropped is printed on stderr",
+    )
+    lb.add_argument(
+        "--exclude-leakage",
+        action="store_true",
+        help='GIFT-Eval: drop models whose config.json says testdata_leakage "Yes" (listed on stderr)',
+    )
+    lb.add_argument(
+        "--stats",
+        action="store_true",
+        help="add paired-bootstrap confidence intervals (MASE_lo/_hi, CRPS_lo/_hi columns: configs "
+        "resampled, the same draw for every model) and a pairwise win-rate appendix (md/html: more tables; "
+        "csv: a second file <suite>_win_rates.csv, so give --output a directory)",
+    )
+    lb.add_argument(
+        "--bootstrap",
+        type=_positive_int,
+        default=1000,
+        metavar="N",
+        help="--stats: bootstrap resamples (default: 1000)",
+    )
+    lb.add_argument(
+        "--seed", type=int, default=0, metavar="S", help="--stats: numpy default_rng seed (default: 0)"
+    )
+    lb.add_argument(
+        "--confidence",
+        type=float,
+        default=0.95,
+        metavar="C",
+        help="--stats: confidence level of the percentile intervals, in (0, 1) (default: 0.95)",
+    )
     lb.set_defaults(func=_leaderboard)
+
+    imp = sub.add_parser(
+        "import",
+        help="copy published <model>/all_results.csv folders into results/<suite>/ after validation",
+        description=(
+            "Import upstream results so a new model is compared against the published ones without "
+            "rerunning them. --from is a local results folder (<root>/<model>/all_results.csv "
+            "[+ config.json]) or one model folder, hf://datasets/<owner>/<name>[@rev]/<path>, or an "
+            "http(s) .zip/.tar.gz archive (URL#sub/folder points inside). Every model is validated first "
+            "(config set, duplicates, columns); one bad file stops the import, naming it, and nothing is "
+            "written. Each model lands in <results-root>/<suite>/<model>/ with its all_results.csv and "
+            "config.json copied byte for byte and an import.json provenance note (source, sha256, date)."
+        ),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=EPILOG,
+    )
+    imp.add_argument("--suite", required=True, choices=IMPORT_SUITES, help="benchmark suite of the results")
+    imp.add_argument(
+        "--from",
+        dest="source",
+        required=True,
+        metavar="PATH_OR_URL",
+        help="local folder, hf://datasets/<owner>/<name>/<path>, or http(s)://...{.zip,.tar.gz}[#sub/folder]",
+    )
+    imp.add_argument(
+        "--results-root",
+        default="results",
+        metavar="DIR",
+        help="results root; models go to DIR/<suite>/<model>/ (default: results)",
+    )
+    imp.add_argument(
+        "--models",
+        action="append",
+        metavar="A,B",
+        help="import only these model folders (comma-separated or repeated); default: all",
+    )
+    imp.add_argument(
+        "--force", action="store_true", help="replace model folders that already exist (default: error)"
+    )
+    imp.add_argument(
+        "--properties",
+        metavar="PATH",
+        help="BOOM properties JSON for the config check (default: beside the source folder, $BOOM, "
+        "--data-dir)",
+    )
+    imp.add_argument("--data-dir", metavar="DIR", help="suite data folder (searched for the properties file)")
+    imp.set_defaults(func=run_import)
 
     run = sub.add_parser(
         "run",
@@ -343,6 +512,44 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="N",
         help="LSF: distance between forecast origins (default 1, the standard protocol)",
     )
+    run.add_argument(
+        "--executor",
+        choices=EXECUTORS,
+        default="local",
+        help="who runs the configs: 'local' = one model in this process (default); 'ray' = Ray actors, one "
+        "per GPU (or per CPU when there is none), each loading the model once; finished configs stream back "
+        "to this process's results store, a dead actor's datasets are retried "
+        '(needs pip install "toto-bench[ray]")',
+    )
+    run.add_argument(
+        "--address",
+        metavar="ADDR",
+        help="--executor ray: the Ray cluster to join (e.g. auto, ray://head:10001); default: $RAY_ADDRESS, "
+        "else start a local Ray instance",
+    )
+    run.add_argument(
+        "--workers",
+        type=_positive_int,
+        metavar="N",
+        help="--executor ray: number of actors (default: the cluster's GPUs, or its CPUs without GPUs); "
+        "more actors than GPUs share them",
+    )
+    run.add_argument(
+        "--shard",
+        type=_shard,
+        metavar="I/N",
+        help="run only shard I of N (numbered 1..N, e.g. a job array's task id) of the selected datasets, "
+        "dealt round-robin in selection order (the suite's, or the --datasets order: give every shard the "
+        "same command); shards may share --output-dir concurrently (one journal each) and the last one to "
+        "finish writes all_results.csv",
+    )
+    run.add_argument(
+        "--save-forecasts",
+        action="store_true",
+        help="also keep every computed config's forecasts (all quantile levels, the mean, window origins) in "
+        "<output-dir>/<suite>/<model>/forecasts/<config>.npz, for `toto-bench score` and `toto-bench report "
+        "--forecasts`; configs reused from the journal get none (see docs/running.md)",
+    )
     run.set_defaults(func=_run)
 
     dl = sub.add_parser(
@@ -355,6 +562,98 @@ def build_parser() -> argparse.ArgumentParser:
     dl.add_argument("--datasets", action="append", metavar="NAMES", help="comma-separated storage names")
     dl.add_argument("--data-dir", metavar="DIR", help="where to put it (default: $GIFT_EVAL / $BOOM / cache)")
     dl.set_defaults(func=_download)
+
+    rep = sub.add_parser(
+        "report",
+        help="write a static HTML report: sortable leaderboard, breakdowns, rank and forecast plots",
+        description=(
+            "Write <output>/index.html, one self-contained page (no network, opens from file://): the board "
+            "of `toto-bench leaderboard` as a table sortable by any column, the breakdown tables, rank plots "
+            "and, with --forecasts, forecast plots (context, truth, median, 10-90% band) of a run saved with "
+            "`toto-bench run --save-forecasts`. See docs/report.md."
+        ),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=EPILOG,
+    )
+    rep.add_argument("--suite", required=True, choices=LEADERBOARD_SUITES, help="benchmark suite")
+    rep.add_argument(
+        "--results-dir",
+        action="append",
+        required=True,
+        metavar="DIR",
+        help="folder of <model>/all_results.csv; repeat to combine (e.g. published + your own runs)",
+    )
+    rep.add_argument("--output", required=True, metavar="DIR", help="folder to write index.html into")
+    rep.add_argument(
+        "--properties",
+        metavar="PATH",
+        help="BOOM properties JSON (default: <data-dir>, $BOOM, or beside the results folder)",
+    )
+    rep.add_argument(
+        "--data-dir",
+        metavar="DIR",
+        help="suite data folder: context and truth of the forecast plots (default: the data_dir in the "
+        "run's config.json); also searched for the BOOM properties file",
+    )
+    rep.add_argument(
+        "--forecasts",
+        action="append",
+        metavar="RUN_DIR",
+        help="a run folder <results>/<suite>/<model> written with --save-forecasts; repeat for more models",
+    )
+    rep.add_argument(
+        "--plot",
+        action="append",
+        metavar="CONFIG[,CONFIG]",
+        help="configs to plot from --forecasts, e.g. ett1/H/short (default: the first 3 saved)",
+    )
+    rep.add_argument(
+        "--plot-items",
+        type=_positive_int,
+        default=3,
+        metavar="N",
+        help="series per plotted config, the first N of the dataset (default: 3)",
+    )
+    rep.add_argument(
+        "--plot-windows",
+        type=_positive_int,
+        default=2,
+        metavar="N",
+        help="windows per plotted series, the last N forecast origins (default: 2)",
+    )
+    rep.add_argument(
+        "--ties", choices=TIES, default="first", help="rank ties, as for `toto-bench leaderboard`"
+    )
+    rep.add_argument(
+        "--partial",
+        action="store_true",
+        help="allow models with missing configs (the board keeps the configs every model has)",
+    )
+    rep.set_defaults(func=_report)
+
+    sc = sub.add_parser(
+        "score",
+        help="recompute a run's all_results.csv rows from its stored forecasts (no model loaded)",
+        description=(
+            "Recompute the results rows of every config stored by `toto-bench run --save-forecasts` in "
+            "RUN_DIR/forecasts/: the data are reopened through the suite's protocol (labels, seasonal errors "
+            "and scales come from the data) and the run's scorer is fed the stored forecasts. Forecasts made "
+            "on other data (fingerprint or content hash) or by another protocol version are refused. Writes "
+            "the rows in the all_results.csv schema and order (the run's datasets, then suite order)."
+        ),
+    )
+    sc.add_argument("--suite", required=True, choices=RUN_SUITES, help="the suite the run ran")
+    sc.add_argument(
+        "--run-dir", required=True, metavar="DIR", help="the run folder <output-dir>/<suite>/<model>"
+    )
+    sc.add_argument(
+        "--data-dir",
+        metavar="DIR",
+        help="suite data root (default: the one in RUN_DIR/config.json, else $GIFT_EVAL / $BOOM / ...)",
+    )
+    sc.add_argument("--output", metavar="FILE", help="the CSV to write (default: RUN_DIR/scored_results.csv)")
+    sc.add_argument("--properties", metavar="PATH", help="BOOM/Boomlet properties JSON")
+    sc.set_defaults(func=_score)
 
     ls = sub.add_parser("list", help="list suites or models")
     ls.add_argument("what", choices=["suites", "models"], help="what to list")

@@ -16,30 +16,40 @@ spellings, with or without the ``eval_metrics/`` prefix). Upstream quirks that a
 missing column, non-numeric metric cell, duplicate or missing/unexpected config — raises
 :class:`ResultsError` naming the file and the problem. NaN/±inf cells are legal (they are what the
 BOOM board mean-imputes); :func:`nonfinite_counts` reports them.
+
+A model folder may also hold a ``config.json``: upstream GIFT-Eval's model card or this harness's run record.
+:func:`load_metadata` reads the card fields that become leaderboard columns (:data:`METADATA_COLUMNS`).
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import warnings
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 __all__ = [
     "BOOM_METRICS",
+    "CONFIG_FILENAME",
     "KEY_COLUMN",
+    "METADATA_COLUMNS",
     "METRIC_COLUMNS",
     "RESULTS_FILENAME",
     "ResultsError",
     "check_configs",
     "find_results_files",
+    "has_leakage",
+    "load_metadata",
     "load_results",
     "nonfinite_counts",
     "normalize_results_frame",
+    "read_model_config",
     "read_results_csv",
 ]
 
@@ -64,6 +74,14 @@ METRIC_COLUMNS: dict[str, tuple[str, ...]] = {
 
 #: The metrics the BOOM board needs (non-flat: MASE, CRPS; flat: MAE, CRPS).
 BOOM_METRICS: tuple[str, ...] = ("MASE", "MAE", "CRPS")
+
+#: Model card beside ``all_results.csv``: upstream GIFT-Eval ``results/<model>/config.json`` (``model``,
+#: ``model_type``, ``model_dtype``, ``model_link``, ``code_link``, ``org``, ``testdata_leakage``,
+#: ``replication_code_available``) or this harness's run record (none of those fields).
+CONFIG_FILENAME = "config.json"
+
+#: ``config.json`` fields that become leaderboard columns (GIFT-Eval board); ``""`` when absent.
+METADATA_COLUMNS: tuple[str, ...] = ("model_type", "testdata_leakage")
 
 #: Config-key prefixes stripped on load (upstream commit f67fbc3 shipped ``dd-ds-...`` keys).
 DEFAULT_STRIP_PREFIXES: tuple[str, ...] = ("dd-",)
@@ -293,3 +311,60 @@ def nonfinite_counts(results: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
     out = pd.DataFrame.from_dict(rows, orient="index").fillna(0).astype(np.int64)
     out.index.name = "model"
     return out
+
+
+def read_model_config(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """Read a model's ``config.json`` (a JSON object); raise :class:`ResultsError` naming it if unusable.
+
+    Upstream files are not always valid JSON (e.g. a missing comma): that is an error here, because the
+    leakage and model-type filters must not silently treat an unreadable card as "no leakage".
+    """
+    p = Path(path)
+    try:
+        payload = json.loads(p.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ResultsError(f"{p}: file not found") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise ResultsError(f"{p}: unreadable JSON ({type(e).__name__}: {e})") from e
+    if not isinstance(payload, dict):
+        raise ResultsError(f"{p}: expected a JSON object, got {type(payload).__name__}")
+    return payload
+
+
+def _metadata_text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "Yes" if value else "No"
+    return str(value).strip()
+
+
+def has_leakage(value: str) -> bool:
+    """Whether a ``testdata_leakage`` value says yes (``Yes``/``yes``/``true``; ``""`` = unknown = no)."""
+    return value.strip().lower() in {"yes", "true", "y", "1"}
+
+
+def load_metadata(
+    dirs: str | os.PathLike[str] | Sequence[str | os.PathLike[str]],
+    *,
+    columns: Sequence[str] = METADATA_COLUMNS,
+) -> pd.DataFrame:
+    """The ``config.json`` fields ``columns`` of every model found by :func:`find_results_files`.
+
+    Returns:
+        DataFrame indexed by model name (sorted), one string column per field: the value as written
+        (stripped; JSON booleans become ``Yes``/``No``), ``""`` when the model has no ``config.json`` or
+        the field is absent (e.g. this harness's run records).
+
+    Raises:
+        ResultsError: a ``config.json`` that is not a JSON object (named in the message).
+    """
+    files = find_results_files(dirs)
+    rows: dict[str, dict[str, str]] = {}
+    for model, csv in files.items():
+        card = csv.parent / CONFIG_FILENAME
+        payload = read_model_config(card) if card.is_file() else {}
+        rows[model] = {c: _metadata_text(payload.get(c)) for c in columns}
+    out = pd.DataFrame.from_dict(rows, orient="index", columns=list(columns))
+    out.index.name = "model"
+    return out.astype(str) if len(out) else out

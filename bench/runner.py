@@ -5,10 +5,14 @@ A suite is a declarative spec (:mod:`toto_bench.suites`) plus a few protocol hoo
 CSV there), which tasks a dataset yields and where each series' windows start, and which scorer turns
 forecasts into the results row. The engine does the rest, identically for every suite:
 
-for each selected dataset (loaded one at a time, never a whole suite in memory) and each of its pending
-terms: derive the task, cut the windows of every series, stream the windows' contexts (views of the stored
-series, never copies) through the model, and feed the forecasts to the task's scorer window chunk by window
-chunk. Every finished config is committed to the results store before the next one starts.
+the driver plans (:func:`run_suite`): each selected dataset's configs not yet in the results store under
+their key become a work unit (:class:`WorkUnit`; with ``--shard I/N`` only this shard's datasets). An
+executor (:mod:`toto_bench.executors`: in process, or Ray actors) runs the units (:meth:`UnitJob.run`): open
+the dataset once (never a whole suite in memory), and for each pending term derive the task, cut the windows
+of every series, stream the windows' contexts (views of the stored series, never copies) through the model,
+and feed the forecasts to the task's scorer window chunk by window chunk. Every finished config goes back to
+the driver, which commits it to the results store at once; ``all_results.csv`` is written when every config
+of the selection is in the store.
 
 Data flow per series ``target [V, T]`` and task::
 
@@ -25,21 +29,15 @@ from __future__ import annotations
 
 import json
 import os
-import platform
-import resource
-import subprocess
 import sys
-import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from importlib import metadata
 from itertools import islice
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
-from toto_bench import __version__
 from toto_bench.adapters.base import QUANTILE_LEVELS, Forecaster, PrefixForecaster, QuantileForecast
 from toto_bench.data import StoredDataset, load_dataset
 from toto_bench.hooks import (
@@ -55,19 +53,33 @@ from toto_bench.hooks import (
 from toto_bench.lsf import LSFProtocol
 from toto_bench.metrics import METRIC_NAMES, MetricAccumulator, seasonal_errors
 from toto_bench.protocol import Task, build_task, window_cuts
-from toto_bench.store import PROTOCOL_VERSION, EntryKey, ResultsStore, spec_hash, write_json_atomic
+from toto_bench.record import ResourceMonitor, build_run_record
+from toto_bench.store import (
+    JOURNAL_NAME,
+    PROTOCOL_VERSION,
+    EntryKey,
+    ResultsStore,
+    spec_hash,
+    write_json_atomic,
+)
 from toto_bench.suites import DatasetSpec, Suite
 from toto_bench.timebench import TimeProtocol
+
+if TYPE_CHECKING:
+    from toto_bench.executors import Executor, Shard
 
 __all__ = [
     "FORECAST_BUDGET",
     "RESULT_COLUMNS",
+    "ConfigResult",
     "ForecastPart",
     "GiftEvalProtocol",
     "GiftEvalScorer",
     "RunError",
     "RunOptions",
     "RunSummary",
+    "UnitJob",
+    "WorkUnit",
     "forecast_parts",
     "forecast_series",
     "forecast_windows",
@@ -109,6 +121,9 @@ class RunOptions:
         settings: model settings recorded in the run record and hashed into the results key.
         protocol_options: suite protocol options (LSF: ``context_length``, ``stride``); they change numbers,
             so they are hashed into the results key too.
+        executor: runs the work units (:mod:`toto_bench.executors`); default: in this process.
+        shard: run only this shard's datasets (``--shard I/N``); journal and run record get shard names.
+        save_forecasts: save every config's forecasts beside the results (``ForecastRecorder``).
     """
 
     datasets: Sequence[str] | None = None
@@ -119,11 +134,18 @@ class RunOptions:
     progress: bool = True
     settings: dict[str, Any] = field(default_factory=dict)
     protocol_options: dict[str, Any] = field(default_factory=dict)
+    executor: Executor | None = None
+    shard: Shard | None = None
+    save_forecasts: bool = False
 
 
 @dataclass
 class RunSummary:
-    """What a run did: where its results are, how long it took, which datasets had no data (LSF)."""
+    """What a run did: where its results are, how long it took, which datasets had no data (LSF).
+
+    ``pending`` counts the configs of the selection not in the store yet (other shards still running);
+    ``all_results.csv`` is written only when it is 0. ``configs`` is the size of the selection.
+    """
 
     results_csv: Path
     record: Path
@@ -132,6 +154,13 @@ class RunSummary:
     wall_seconds: float
     windows: int
     missing: list[str] = field(default_factory=list)
+    pending: int = 0
+    configs: int = 0
+
+    @property
+    def complete(self) -> bool:
+        """Whether every config of the selection is in the store (and ``all_results.csv`` was written)."""
+        return self.pending == 0
 
 
 def data_fingerprint(path: Path) -> str:
@@ -539,40 +568,129 @@ def score_dataset(
     return out
 
 
-def _versions() -> dict[str, str]:
-    out = {"python": platform.python_version(), "toto-bench": __version__}
-    for package in ("numpy", "pandas", "datasets", "pyarrow", "statsforecast", "torch"):
-        try:
-            out[package] = metadata.version(package)
-        except metadata.PackageNotFoundError:
-            continue
-    return out
-
-
-def _git_sha() -> str | None:
-    here = Path(__file__).resolve().parent
-    try:
-        result = subprocess.run(
-            ["git", "-C", str(here), "rev-parse", "HEAD"],
-            capture_output=True,
-            text=True,
-            timeout=5,
-            check=False,
-        )
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return result.stdout.strip() or None
-
-
-def _peak_rss_mb() -> float:
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return peak / 1024 if sys.platform != "darwin" else peak / 2**20
-
-
 def _progress(total: int, desc: str, enabled: bool) -> Any:
     from tqdm.auto import tqdm
 
     return tqdm(total=total, desc=desc, unit="config", disable=not enabled, dynamic_ncols=True)
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Work units: planned by the driver, executed by an executor (in process or on Ray actors)
+
+
+@dataclass(frozen=True)
+class WorkUnit:
+    """One dataset's pending configs, the unit an executor runs: the data is opened once for all of them.
+
+    Attributes:
+        spec: the dataset.
+        keys: ``(term, results key)`` of each pending config, in suite order.
+    """
+
+    spec: DatasetSpec
+    keys: tuple[tuple[str, EntryKey], ...]
+
+    @property
+    def name(self) -> str:
+        return self.spec.storage_name
+
+    def without(self, done: Iterable[EntryKey]) -> WorkUnit:
+        """This unit minus the configs in ``done`` (what is left to retry after a worker died)."""
+        finished = set(done)
+        return WorkUnit(self.spec, tuple((t, k) for t, k in self.keys if k not in finished))
+
+
+@dataclass(frozen=True)
+class ConfigResult:
+    """One finished config, as a worker hands it to the driver's store.
+
+    Attributes:
+        key: its results key.
+        row: its ``all_results.csv`` row.
+        windows: contexts the model saw for it.
+    """
+
+    key: EntryKey
+    row: dict[str, Any]
+    windows: int
+
+
+@dataclass(frozen=True)
+class UnitJob:
+    """Everything a worker needs to run work units; picklable when ``model_factory`` is (Ray).
+
+    Attributes:
+        protocol: the suite's protocol hooks.
+        model_name: the ``model`` column of the rows.
+        model_factory: builds the model (once per worker); a
+            :class:`~toto_bench.executors.ModelRecipe` for executors in other processes.
+        root: the suite data root (on a cluster: a path every worker sees).
+        folder: the run folder, where scorers write side outputs (TIME ``metrics.npz``, saved forecasts).
+        settings: the run settings (recorded beside side outputs).
+        save_forecasts: wrap each scorer in a ``ForecastRecorder`` that saves the forecasts.
+    """
+
+    protocol: SuiteProtocol
+    model_name: str
+    model_factory: Callable[[], Forecaster]
+    root: Path
+    folder: Path
+    settings: Mapping[str, Any]
+    save_forecasts: bool = False
+
+    def build_model(self) -> Forecaster:
+        return self.model_factory()
+
+    def run(self, model: Forecaster, unit: WorkUnit) -> Iterator[ConfigResult]:
+        """Open ``unit``'s dataset once and score its configs one by one, yielding each when finished."""
+        protocol, spec = self.protocol, unit.spec
+        keys = dict(unit.keys)
+        data = protocol.open(self.root, spec)
+        try:
+            tasks = protocol.tasks(spec, list(keys), data, {term: key.config for term, key in keys.items()})
+        except ValueError as exc:
+            raise RunError(f"{protocol.suite.name} dataset {spec.storage_name!r}: {exc}") from exc
+        protocol.check(data, tasks)
+        items = [(series.item_id, series.target) for series in data]
+        for task in tasks:
+            base = protocol.scorer(task, spec, model)
+            scorer = base
+            if self.save_forecasts:
+                from toto_bench.forecasts import ForecastRecorder
+
+                scorer = ForecastRecorder(scorer, self.folder, task.config, key=keys[task.term])
+            cuts = [protocol.cuts(task, item_id, target.shape[1]) for item_id, target in items]
+            _score_task(
+                model,
+                items,
+                task,
+                cuts,
+                scorer,
+                context_length=protocol.context_length,
+                bounded=protocol.bounded_batches,
+            )
+            row: dict[str, Any] = {"dataset": task.config, "model": self.model_name, **scorer.row()}
+            scorer.finish(self.folder, self.settings)
+            yield ConfigResult(keys[task.term], row, base.instances)
+
+
+class _Commit:
+    """The driver's side of an executor: commits each finished config to the store as it arrives."""
+
+    def __init__(self, store: ResultsStore, bar: Any) -> None:
+        self.store = store
+        self.bar = bar
+        self.computed = 0
+        self.windows = 0
+
+    def commit(self, result: ConfigResult) -> None:
+        self.store.add(result.key, result.row)
+        self.computed += 1
+        self.windows += result.windows
+        self.bar.update(1)
+
+    def unit_done(self, unit: WorkUnit) -> None:
+        self.store.sync()
 
 
 def run_suite(
@@ -583,116 +701,110 @@ def run_suite(
 ) -> RunSummary:
     """Run ``model_name`` on ``suite``; write ``<output>/<suite>/<model>/all_results.csv`` + ``config.json``.
 
-    Configs already in the results store under the same key are skipped. Input problems found before any
-    computation (unknown dataset, term or protocol option, missing data) leave nothing behind; problems found
-    while running stop the run with finished configs kept for the next attempt. LSF skips datasets of its
-    default selection whose file is absent (listed in ``RunSummary.missing`` and the run record).
+    Planning happens here: the selected datasets (of ``options.shard`` only, when set) are split into work
+    units of the configs not yet in the results store under their key (model settings, data fingerprint,
+    protocol version); ``options.executor`` (default: in process) runs the units and every finished config is
+    committed to the store as it arrives. ``all_results.csv`` is written once every config of the selection
+    is in the store (a shard whose siblings are not done yet leaves it to the last one, see
+    :attr:`RunSummary.pending`).
+
+    Input problems found before any computation (unknown dataset, term or protocol option, missing data)
+    leave nothing behind; problems found while running stop the run with finished configs kept for the next
+    attempt. LSF skips datasets of its default selection whose file is absent (listed in
+    ``RunSummary.missing`` and the run record). The model is built only when there is work to do.
     """
+    from toto_bench.executors import LocalExecutor
+
     protocol = make_protocol(suite, options)
     specs = suite.select(options.datasets, options.terms)
     root = protocol.data_root(options.data_dir)
     specs, missing = protocol.available(root, specs, explicit=bool(options.datasets))
-    model = model_factory()
+    executor: Executor = options.executor if options.executor is not None else LocalExecutor()
+    shard: Shard | None = options.shard
     settings = {"model": model_name, "allow_nan_forecast": options.allow_nan_forecast, **options.settings}
     protocol_settings = protocol.settings()
     if protocol_settings:  # GIFT-Eval/BOOM keys stay as they were
         settings["protocol"] = protocol_settings
     spec_key = spec_hash(settings)
     folder = Path(options.output_dir) / suite.name / model_name
-    store = ResultsStore(folder, protocol.result_columns)
+    store = ResultsStore(folder, protocol.result_columns, shard.journal_name if shard else JOURNAL_NAME)
 
+    # planning: the keys of the whole selection (the CSV needs them all), the pending configs of this shard
+    mine = set(shard.select([s.storage_name for s in specs])) if shard else None
     keys: list[EntryKey] = []
-    computed = skipped = windows = 0
-    started = time.perf_counter()
-    total = sum(len(s.terms) for s in specs)
-    bar = _progress(total, f"{suite.name} · {model_name}", options.progress)
-    try:
-        for spec in specs:
-            fingerprint = protocol.fingerprint(root, spec)
-            names = {t: suite.config_name(spec.storage_name, t, None) for t in spec.terms}
-            spec_keys = {t: EntryKey(names[t], spec_key, fingerprint, PROTOCOL_VERSION) for t in spec.terms}
-            keys += spec_keys.values()
-            pending = [t for t in spec.terms if store.get(spec_keys[t]) is None]
-            skipped += len(spec.terms) - len(pending)
-            bar.update(len(spec.terms) - len(pending))
-            if not pending:
-                continue
-            computed_here, windows_here = _run_dataset(
-                protocol, spec, pending, model, model_name, root, store, spec_keys, settings, bar
+    units: list[WorkUnit] = []
+    skipped = 0
+    for spec in specs:
+        fingerprint = protocol.fingerprint(root, spec)
+        spec_keys = [
+            (
+                t,
+                EntryKey(
+                    suite.config_name(spec.storage_name, t, None), spec_key, fingerprint, PROTOCOL_VERSION
+                ),
             )
-            computed += computed_here
-            windows += windows_here
+            for t in spec.terms
+        ]
+        keys += [key for _, key in spec_keys]
+        if mine is not None and spec.storage_name not in mine:
+            continue
+        pending = tuple((t, key) for t, key in spec_keys if store.get(key) is None)
+        skipped += len(spec_keys) - len(pending)
+        if pending:
+            units.append(WorkUnit(spec, pending))
+
+    job = UnitJob(protocol, model_name, model_factory, root, folder, settings, options.save_forecasts)
+    monitor = ResourceMonitor().start()
+    total = skipped + sum(len(u.keys) for u in units)
+    bar = _progress(total, f"{suite.name} · {model_name}", options.progress)
+    bar.update(skipped)
+    sink = _Commit(store, bar)
+    try:
+        fallbacks = executor.execute(job, units, sink)
     finally:
         bar.close()
-    wall = time.perf_counter() - started
-    csv_path = store.write_csv(keys)
-    record = folder / RUN_RECORD_NAME
-    write_json_atomic(
-        record,
-        {
-            "suite": suite.name,
-            "protocol": protocol.name,
-            "model": model_name,
-            "settings": settings,
-            "spec_hash": spec_key,
-            "protocol_version": PROTOCOL_VERSION,
-            "data_dir": str(root),
-            "datasets": [s.storage_name for s in specs],
-            "missing_datasets": missing,
-            "configs": len(keys),
-            "computed": computed,
-            "skipped": skipped,
-            "wall_seconds": round(wall, 3),
-            "windows_per_second": round(windows / wall, 1) if wall > 0 and windows else None,
-            "peak_rss_mb": round(_peak_rss_mb(), 1),
-            "versions": _versions(),
-            "git_sha": _git_sha(),
-            "command": sys.argv,
-            "fallbacks": list(getattr(model, "fallbacks", [])),
-        },
+    if shard is not None:
+        store.reload()  # what the other shards committed meanwhile
+    pending_configs = len(store.missing(keys))
+    csv_path = store.csv_path
+    if not pending_configs:
+        csv_path = store.write_csv(keys)
+    record_payload = {
+        "suite": suite.name,
+        "protocol": protocol.name,
+        "model": model_name,
+        "settings": settings,
+        "spec_hash": spec_key,
+        "protocol_version": PROTOCOL_VERSION,
+        "data_dir": str(root),
+        "datasets": [s.storage_name for s in specs],
+        "missing_datasets": missing,
+        "configs": len(keys),
+        "computed": sink.computed,
+        "skipped": skipped,
+        "pending_configs": pending_configs,
+        "executor": executor.name,
+        "workers": executor.workers,
+        "shard": str(shard) if shard else None,
+        "command": sys.argv,
+    }
+    record_payload = build_run_record(
+        base=record_payload,
+        model=None,
+        monitor=monitor,
+        windows=sink.windows,
+        model_details=executor.model_details,
+        fallbacks=fallbacks,
     )
-    return RunSummary(csv_path, record, computed, skipped, wall, windows, missing)
-
-
-def _run_dataset(
-    protocol: SuiteProtocol,
-    spec: DatasetSpec,
-    pending: Sequence[str],
-    model: Forecaster,
-    model_name: str,
-    root: Path,
-    store: ResultsStore,
-    keys: dict[str, EntryKey],
-    settings: Mapping[str, Any],
-    bar: Any,
-) -> tuple[int, int]:
-    data = protocol.open(root, spec)
-    try:
-        tasks = protocol.tasks(spec, pending, data, {term: keys[term].config for term in pending})
-    except ValueError as exc:
-        raise RunError(f"{protocol.suite.name} dataset {spec.storage_name!r}: {exc}") from exc
-    protocol.check(data, tasks)
-    items = [(series.item_id, series.target) for series in data]
-    windows = 0
-    for task in tasks:
-        scorer = protocol.scorer(task, spec, model)
-        cuts = [protocol.cuts(task, item_id, target.shape[1]) for item_id, target in items]
-        _score_task(
-            model,
-            items,
-            task,
-            cuts,
-            scorer,
-            context_length=protocol.context_length,
-            bounded=protocol.bounded_batches,
-        )
-        row: dict[str, Any] = {"dataset": task.config, "model": model_name, **scorer.row()}
-        scorer.finish(store.folder, settings)
-        store.add(keys[task.term], row)
-        windows += scorer.instances
-        bar.update(1)
-    store.sync()
-    return len(tasks), windows
+    wall = float(record_payload["wall_seconds"])
+    record = folder / (shard.record_name if shard else RUN_RECORD_NAME)
+    write_json_atomic(record, record_payload)
+    if shard is not None and not pending_configs:  # the shard that completed the CSV records the run
+        record = folder / RUN_RECORD_NAME
+        write_json_atomic(record, record_payload)
+    return RunSummary(
+        csv_path, record, sink.computed, skipped, wall, sink.windows, missing, pending_configs, len(keys)
+    )
 
 
 def load_run_record(folder: Path) -> dict[str, Any]:

@@ -2,15 +2,18 @@
 
 Layout of one run folder ``<output-dir>/<suite>/<model>/``:
 
-- ``journal.jsonl`` — one JSON object per finished config, appended and flushed to the OS as soon as the
+- ``journal.jsonl`` — one JSON object per finished config, appended with one ``write`` call as soon as the
   config is scored (so a killed process loses nothing finished); :meth:`ResultsStore.sync` ``fsync``s it
-  (the runner does so after each dataset) against machine crashes. Each entry carries its key: ``config``,
-  ``spec`` (hash of the model spec and run settings that change numbers), ``data`` (fingerprint of the
-  dataset it was computed on) and ``protocol`` (the protocol version). A crash loses at most the config in
-  flight; a torn last line is ignored on reload.
+  (the runner does so after each dataset) against machine crashes. Each entry carries its key:
+  ``config``, ``spec`` (hash of the model spec and run settings that change numbers), ``data`` (fingerprint of
+  the dataset it was computed on) and ``protocol`` (the protocol version). A crash loses at most the config
+  in flight; a torn last line is ignored on reload and cut off before the next append.
+- ``journal.shard-I-of-N.jsonl`` — the journal of shard ``I`` of an ``N``-way ``--shard`` run; each writer
+  appends to its own file, so concurrent shards never interleave lines. The store reads every
+  ``journal*.jsonl`` of the folder.
 - ``all_results.csv`` — the upstream schema (``dataset, model, eval_metrics/..., domain, num_variates,
-  dataset_size``), one row per config in suite order, rewritten atomically (temp file + ``os.replace``),
-  so it is never half-written.
+  dataset_size``), one row per config in suite order, rewritten atomically (unique temp file +
+  ``os.replace``), so it is never half-written, even by two shards finishing together.
 
 A rerun with the same key skips configs already in the journal; an entry whose key differs (other model
 settings, changed data, newer protocol) is recomputed instead of being mixed in.
@@ -22,6 +25,7 @@ import hashlib
 import json
 import math
 import os
+import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,6 +37,8 @@ import pandas as pd
 PROTOCOL_VERSION = "1"
 
 JOURNAL_NAME = "journal.jsonl"
+#: Every journal file of a run folder: the unsharded one and the shards' ``journal.shard-I-of-N.jsonl``.
+JOURNAL_GLOB = "journal*.jsonl"
 RESULTS_NAME = "all_results.csv"
 
 
@@ -65,50 +71,81 @@ def _from_json(value: Any) -> Any:
 
 
 class ResultsStore:
-    """Append-only journal of finished configs plus the atomically written ``all_results.csv``."""
+    """Append-only journals of finished configs plus the atomically written ``all_results.csv``.
 
-    def __init__(self, folder: Path, columns: Sequence[str]) -> None:
+    Args:
+        folder: the run folder.
+        columns: ``all_results.csv`` columns, in order (every committed row must have them).
+        journal: the journal file this store appends to (``journal.jsonl``, or a shard's own file); rows are
+            read from every ``journal*.jsonl`` of the folder.
+    """
+
+    def __init__(self, folder: Path, columns: Sequence[str], journal: str = JOURNAL_NAME) -> None:
         self.folder = Path(folder)
         self.columns = list(columns)
-        self.journal = self.folder / JOURNAL_NAME
+        self.journal = self.folder / journal
         self.csv_path = self.folder / RESULTS_NAME
-        self._rows: dict[str, tuple[EntryKey, dict[str, Any]]] = {}
-        self._load()
+        self._rows: dict[EntryKey, dict[str, Any]] = {}
+        self._torn_at: int | None = None  # byte offset of a torn last line of our own journal
+        self.reload()
 
-    def _load(self) -> None:
-        if not self.journal.is_file():
-            return
-        with self.journal.open("r", encoding="utf-8") as fh:
-            for line in fh:
-                if not line.endswith("\n"):
-                    break  # torn write of the config in flight: recompute it
+    def reload(self) -> None:
+        """Re-read every journal of the folder (e.g. to see what concurrent shards committed)."""
+        self._rows = {}
+        self._torn_at = None
+        for path in sorted(self.folder.glob(JOURNAL_GLOB)):
+            torn = self._load(path)
+            if path == self.journal:
+                self._torn_at = torn
+
+    def _load(self, path: Path) -> int | None:
+        """Read one journal; return the offset of its torn last line, if any."""
+        offset = 0
+        with path.open("rb") as fh:
+            for raw in fh:
+                if not raw.endswith(b"\n"):
+                    return offset  # torn write of the config in flight: recompute it
+                offset += len(raw)
                 try:
-                    entry = json.loads(line)
-                except json.JSONDecodeError:
-                    break
-                key = EntryKey(**entry["key"])
-                row = {k: _from_json(v) for k, v in entry["row"].items()}
-                self._rows[key.config] = (key, row)
+                    entry = json.loads(raw)
+                    key = EntryKey(**entry["key"])
+                    row = {k: _from_json(v) for k, v in entry["row"].items()}
+                except (ValueError, TypeError, KeyError):
+                    continue  # a damaged line: that config is recomputed
+                self._rows[key] = row
+        return None
 
     def get(self, key: EntryKey) -> dict[str, Any] | None:
         """The stored row for ``key``, or ``None`` if absent or computed under another key."""
-        found = self._rows.get(key.config)
-        if found is None or found[0] != key:
-            return None
-        return found[1]
+        return self._rows.get(key)
 
     def add(self, key: EntryKey, row: Mapping[str, Any]) -> None:
-        """Commit one finished config: append to the journal and flush it to disk."""
+        """Commit one finished config: append one line to the journal with a single ``write``.
+
+        The row is kept as it reads back from the journal, so a resumed run and an uninterrupted one hold
+        the same values.
+        """
         missing = [c for c in self.columns if c not in row]
         if missing:
             raise ValueError(f"row for {key.config!r} lacks columns {missing}")
         self.folder.mkdir(parents=True, exist_ok=True)
         entry = {"key": key.__dict__, "row": {k: _json_safe(row[k]) for k in self.columns}}
-        line = json.dumps(entry) + "\n"
-        with self.journal.open("a", encoding="utf-8") as fh:
-            fh.write(line)
-            fh.flush()
-        self._rows[key.config] = (key, dict(row))
+        line = (json.dumps(entry) + "\n").encode()
+        fd = os.open(self.journal, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+        try:
+            if self._torn_at is not None:  # cut a torn tail off, else the next line would be glued to it
+                os.ftruncate(fd, self._torn_at)
+                self._torn_at = None
+            written = os.write(fd, line)
+            if written != len(line):  # pragma: no cover - regular files take small writes whole
+                raise OSError(f"short write to {self.journal}: {written} of {len(line)} bytes")
+        finally:
+            os.close(fd)
+        self._rows[key] = {k: _from_json(v) for k, v in json.loads(line)["row"].items()}
+
+    def missing(self, keys: Iterable[EntryKey]) -> list[EntryKey]:
+        """The ``keys`` with no stored row."""
+        return [key for key in keys if key not in self._rows]
 
     def sync(self) -> None:
         """``fsync`` the journal so finished configs survive a machine crash, not only a process crash."""
@@ -132,11 +169,18 @@ class ResultsStore:
         """Write ``all_results.csv`` for ``keys`` (suite order) atomically and return its path."""
         frame = pd.DataFrame(self.rows(keys), columns=self.columns)
         self.folder.mkdir(parents=True, exist_ok=True)
-        tmp = self.csv_path.with_name(f".{RESULTS_NAME}.tmp-{os.getpid()}")
-        frame.to_csv(tmp, index=False, lineterminator="\n")
-        with tmp.open("rb") as fh:
-            os.fsync(fh.fileno())
-        os.replace(tmp, self.csv_path)
+        fd, name = tempfile.mkstemp(prefix=f".{RESULTS_NAME}.tmp-", dir=self.folder)
+        tmp = Path(name)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+                frame.to_csv(fh, index=False, lineterminator="\n")
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.chmod(tmp, 0o644)
+            os.replace(tmp, self.csv_path)
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
         return self.csv_path
 
 

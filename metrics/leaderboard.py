@@ -110,6 +110,9 @@ class Leaderboard:
             ``MASE``/``CRPS`` normalised (baselined tasks only; the ranks use the raw values).
         board: ``"boom"``, ``"boomlet"``, ``"gift_eval"`` or ``"time"``.
         ties: the tie rule used.
+        config_present: GIFT-Eval only: ``[config × model]`` bool, the cells of ``config_values`` that enter
+            each model's gmean (the model has that config; a present NaN propagates as upstream). ``None``
+            for the other boards (BOOM aggregates every cell, TIME the non-NaN ones).
     """
 
     table: pd.DataFrame
@@ -122,6 +125,7 @@ class Leaderboard:
     config_values: dict[str, pd.DataFrame] = field(default_factory=dict)
     board: str = ""
     ties: str = "first"
+    config_present: pd.DataFrame | None = None
 
     @property
     def flat_split_sizes(self) -> tuple[int, int, int]:
@@ -485,6 +489,7 @@ def gift_eval_leaderboard(
         config_values=out_vals,
         board="gift_eval",
         ties=ties,
+        config_present=present,
     )
 
 

@@ -1,0 +1,331 @@
+"""Executors: who runs the work units the engine (:func:`toto_bench.runner.run_suite`) plans.
+
+A work unit is one dataset's pending configs (:class:`~toto_bench.runner.WorkUnit`): a worker opens the data
+once, scores each config and hands back one :class:`~toto_bench.runner.ConfigResult` per finished config;
+the driver commits it to the results store at once, so killing the driver loses nothing finished.
+
+- :class:`LocalExecutor` (``--executor local``, the default): one model in this process, units in suite order.
+- :class:`RayExecutor` (``--executor ray``): one actor per GPU (or per CPU slot when no GPU is in the
+  cluster), each building the model once from a picklable :class:`ModelRecipe` and working through units
+  handed out by the driver; results stream back config by config. A unit whose actor dies is given, minus
+  its already committed configs, to a fresh actor, at most ``max_retries`` times.
+
+Sharding (``--shard I/N``, :class:`Shard`) splits the suite's datasets for job arrays: every shard plans the
+whole selection but runs only its own datasets, and appends to its own journal.
+"""
+
+from __future__ import annotations
+
+import re
+from abc import ABC, abstractmethod
+from collections import deque
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
+
+from toto_bench.hooks import RunError
+from toto_bench.record import describe_model
+
+if TYPE_CHECKING:
+    from toto_bench.adapters.base import Forecaster
+    from toto_bench.runner import ConfigResult, UnitJob, WorkUnit
+
+__all__ = [
+    "EXECUTORS",
+    "Executor",
+    "LocalExecutor",
+    "ModelRecipe",
+    "RayExecutor",
+    "ResultSink",
+    "Shard",
+    "parse_shard",
+]
+
+#: ``--executor`` choices.
+EXECUTORS: tuple[str, ...] = ("local", "ray")
+
+RAY_INSTALL_HINT = 'pip install "toto-bench[ray]"'
+
+
+@dataclass(frozen=True)
+class ModelRecipe:
+    """A picklable way to build a registered model in another process: ``build_model(model, suite, ...)``.
+
+    Attributes:
+        model: the registered model name.
+        suite: the suite whose model settings apply.
+        overrides: command-line model settings (``checkpoint``, ``device``, ``batch_size``, ...).
+    """
+
+    model: str
+    suite: str | None = None
+    overrides: Mapping[str, Any] = field(default_factory=dict)
+
+    def __call__(self) -> Forecaster:
+        from toto_bench.adapters.registry import build_model
+
+        return build_model(self.model, suite=self.suite, **dict(self.overrides))
+
+
+class ResultSink(Protocol):
+    """The driver's side: commits a finished config to the store; told when a unit is done."""
+
+    def commit(self, result: ConfigResult) -> None: ...
+
+    def unit_done(self, unit: WorkUnit) -> None: ...
+
+
+class Executor(ABC):
+    """Runs work units and hands each finished config to the driver's sink as it arrives.
+
+    Attributes:
+        name: ``local`` or ``ray`` (recorded in the run record).
+        workers: how many models work in parallel.
+        model_details: :func:`~toto_bench.record.describe_model` of the model the last :meth:`execute`
+            built (``None`` when there was nothing to compute), for the run record.
+    """
+
+    name: ClassVar[str]
+    workers: int = 1
+    model_details: dict[str, Any] | None = None
+
+    @abstractmethod
+    def execute(self, job: UnitJob, units: Sequence[WorkUnit], sink: ResultSink) -> list[Any]:
+        """Run every unit of ``units``; call ``sink.commit`` per finished config (in the driver process).
+
+        Returns:
+            the models' ``fallbacks`` records (statistical models that fell back to seasonal naive).
+        """
+
+
+class LocalExecutor(Executor):
+    """In this process: the model is built once (only if there is work) and runs the units in order.
+
+    Attributes:
+        model: the model of the last :meth:`execute` (``None`` when there was nothing to compute), e.g. for
+            the run record's model description.
+    """
+
+    name: ClassVar[str] = "local"
+
+    def __init__(self) -> None:
+        self.model: Forecaster | None = None
+
+    def execute(self, job: UnitJob, units: Sequence[WorkUnit], sink: ResultSink) -> list[Any]:
+        self.model = self.model_details = None
+        if not units:
+            return []
+        model = self.model = job.build_model()
+        for unit in units:
+            for result in job.run(model, unit):
+                sink.commit(result)
+            sink.unit_done(unit)
+        self.model_details = describe_model(model)
+        return list(getattr(model, "fallbacks", []))
+
+
+class _UnitWorker:
+    """A Ray actor's body: builds the model on its first unit and keeps it for the next ones."""
+
+    def __init__(self, job: UnitJob) -> None:
+        self.job = job
+        self.model: Forecaster | None = None
+
+    def run(self, unit: WorkUnit) -> Any:  # a generator of ConfigResult (Ray streams it)
+        if self.model is None:
+            self.model = self.job.build_model()
+        yield from self.job.run(self.model, unit)
+
+    def fallbacks(self) -> list[Any]:
+        return list(getattr(self.model, "fallbacks", []))
+
+    def details(self) -> dict[str, Any] | None:
+        return None if self.model is None else describe_model(self.model)
+
+
+def _import_ray() -> Any:
+    try:
+        import ray
+    except ImportError as exc:
+        raise ImportError(
+            f"--executor ray needs Ray, which is not installed; install it with: {RAY_INSTALL_HINT}"
+        ) from exc
+    return ray
+
+
+class RayExecutor(Executor):
+    """Work units on Ray actors, one per GPU (or CPU slot), each loading the model once.
+
+    Args:
+        address: a Ray cluster address (``auto``, ``ray://host:10001``, ``host:6379``); ``None`` connects to
+            the instance this process already started, else ``$RAY_ADDRESS``, else starts a local one.
+        workers: actors to start; default: the cluster's GPUs, or its CPUs when it has none. More workers
+            than GPUs (CPUs) share them (fractional resources).
+        max_retries: how often a unit whose actor died is retried on a fresh actor before the run stops.
+
+    The actors open the data from ``job.root`` and write side outputs (TIME metrics, saved forecasts) under
+    ``job.folder``: on a multi-node cluster both must be on a filesystem every node sees. The model must be
+    built by a picklable factory (:class:`ModelRecipe`).
+    """
+
+    name: ClassVar[str] = "ray"
+
+    def __init__(self, address: str | None = None, workers: int | None = None, max_retries: int = 2) -> None:
+        if workers is not None and workers < 1:
+            raise ValueError(f"workers must be a positive integer, got {workers}")
+        if max_retries < 0:
+            raise ValueError(f"max_retries must be 0 or more, got {max_retries}")
+        self.address = address
+        self.requested_workers = workers
+        self.workers = workers or 0  # known once connected
+        self.max_retries = max_retries
+
+    def _connect(self, ray: Any) -> bool:
+        """Connect to (or start) Ray; return whether this call started it (and must shut it down)."""
+        if ray.is_initialized():
+            return False
+        try:
+            if self.address is None:
+                ray.init(include_dashboard=False)
+            else:
+                ray.init(address=self.address)
+        except (ConnectionError, RuntimeError, ValueError) as exc:
+            where = f"--address {self.address}" if self.address else "$RAY_ADDRESS or a new local instance"
+            raise RunError(f"could not start or join Ray ({where}): {type(exc).__name__}: {exc}") from exc
+        return True
+
+    def _resources(self, ray: Any) -> dict[str, float]:
+        """Per-actor resources and the worker count: one GPU each if the cluster has GPUs, else one CPU."""
+        cluster = ray.cluster_resources()
+        gpus, cpus = float(cluster.get("GPU", 0)), float(cluster.get("CPU", 1))
+        kind, slots = ("num_gpus", gpus) if gpus >= 1 else ("num_cpus", cpus)
+        self.workers = self.requested_workers or max(1, int(slots))
+        share = min(1.0, slots / self.workers)
+        resources = {kind: share}
+        if kind == "num_gpus":
+            resources["num_cpus"] = 0
+        return resources
+
+    def execute(self, job: UnitJob, units: Sequence[WorkUnit], sink: ResultSink) -> list[Any]:
+        ray = _import_ray()
+        self.model_details = None
+        if not units:
+            return []
+        started = self._connect(ray)
+        try:
+            return self._execute(ray, job, units, sink)
+        finally:
+            if started:
+                ray.shutdown()
+
+    def _execute(self, ray: Any, job: UnitJob, units: Sequence[WorkUnit], sink: ResultSink) -> list[Any]:
+        from ray.exceptions import RayActorError, RayTaskError
+
+        actor_class = ray.remote(max_restarts=0)(_UnitWorker).options(**self._resources(ray))
+        # absolute paths: a worker's working directory need not be the driver's
+        job_ref = ray.put(replace(job, root=job.root.resolve(), folder=job.folder.resolve()))
+        queue: deque[WorkUnit] = deque(units)
+        attempts: dict[str, int] = {}
+        idle = [actor_class.remote(job_ref) for _ in range(min(self.workers, len(units)))]
+        # generator → (actor, unit, configs of the unit committed so far)
+        running: dict[Any, tuple[Any, WorkUnit, list[Any]]] = {}
+        live: list[Any] = list(idle)
+        fallbacks: list[Any] = []
+        try:
+            while queue or running:
+                while queue and idle:
+                    unit, actor = queue.popleft(), idle.pop()
+                    stream = actor.run.options(num_returns="streaming").remote(unit)
+                    running[stream] = (actor, unit, [])
+                ready, _ = ray.wait(list(running), num_returns=1, fetch_local=False)
+                stream = ready[0]
+                actor, unit, done = running[stream]
+                try:
+                    result = ray.get(next(stream))
+                except StopIteration:
+                    del running[stream]
+                    sink.unit_done(unit)
+                    idle.append(actor)
+                    continue
+                except RayTaskError as exc:  # the unit failed in the worker: report its own error
+                    cause = exc.cause if isinstance(getattr(exc, "cause", None), BaseException) else None
+                    raise (cause or RunError(str(exc))) from None
+                except RayActorError as exc:
+                    del running[stream]
+                    live.remove(actor)
+                    ray.kill(actor)
+                    left = unit.without(done)
+                    attempts[unit.name] = attempts.get(unit.name, 0) + 1
+                    if attempts[unit.name] > self.max_retries:
+                        raise RunError(
+                            f"dataset {unit.name!r}: its Ray worker died {attempts[unit.name]} times "
+                            f"(max_retries={self.max_retries}); {len(left.keys)} config(s) left undone, "
+                            f"finished ones are kept: rerun the same command to resume. Last error: "
+                            f"{str(exc).splitlines()[0] if str(exc) else type(exc).__name__}"
+                        ) from None
+                    if left.keys:
+                        queue.appendleft(left)
+                    else:
+                        sink.unit_done(unit)
+                    replacement = actor_class.remote(job_ref)
+                    live.append(replacement)
+                    idle.append(replacement)
+                    continue
+                sink.commit(result)
+                done.append(result.key)
+            for actor in live:
+                try:
+                    fallbacks += ray.get(actor.fallbacks.remote())
+                    if self.model_details is None:
+                        self.model_details = ray.get(actor.details.remote())
+                except RayActorError:
+                    continue
+            return fallbacks
+        finally:
+            for actor in live:
+                ray.kill(actor)
+
+
+@dataclass(frozen=True)
+class Shard:
+    """Shard ``index`` of ``count`` (1-based, ``--shard 1/4`` .. ``4/4``) of a suite's datasets.
+
+    Datasets are dealt round-robin in selection order (the suite's, or the ``--datasets`` order): dataset
+    ``k`` (0-based) goes to shard ``k mod count + 1``. The ``count`` shards of one command cover every
+    selected dataset exactly once.
+    """
+
+    index: int
+    count: int
+
+    def __post_init__(self) -> None:
+        if self.count < 1:
+            raise ValueError(f"shard count must be a positive integer, got {self.count}")
+        if not 1 <= self.index <= self.count:
+            raise ValueError(
+                f"shard index {self.index} is out of range for {self.count} shards; valid: 1..{self.count} "
+                f"(shards are numbered from 1)"
+            )
+
+    def __str__(self) -> str:
+        return f"{self.index}/{self.count}"
+
+    def select(self, names: Sequence[str]) -> list[str]:
+        """This shard's share of ``names`` (kept in their order)."""
+        return [name for k, name in enumerate(names) if k % self.count == self.index - 1]
+
+    @property
+    def journal_name(self) -> str:
+        return f"journal.shard-{self.index}-of-{self.count}.jsonl"
+
+    @property
+    def record_name(self) -> str:
+        return f"config.shard-{self.index}-of-{self.count}.json"
+
+
+def parse_shard(text: str) -> Shard:
+    """``"2/4"`` → ``Shard(2, 4)``; raises ``ValueError`` naming the expected form and the valid range."""
+    match = re.fullmatch(r"\s*(-?\d+)\s*/\s*(-?\d+)\s*", text)
+    if match is None:
+        raise ValueError(f"--shard must look like I/N (e.g. 2/4, shards numbered 1..N), got {text!r}")
+    return Shard(int(match.group(1)), int(match.group(2)))

@@ -1,0 +1,483 @@
+"""``toto-bench import``: bring published results folders into ``results/<suite>/`` after validation.
+
+A source is an upstream results folder (``<root>/<model>/all_results.csv`` [+ ``config.json``]) or one
+model folder, given as
+
+- a local path;
+- ``hf://datasets/<owner>/<name>[@<revision>]/<path>``: that folder of a Hugging Face dataset repo, fetched
+  with ``huggingface_hub.snapshot_download(repo_type="dataset", allow_patterns=["<path>/**"])`` (the
+  hub cache and ``HF_HUB_OFFLINE`` apply as usual);
+- ``http(s)://...`` a ``.zip`` / ``.tar.gz`` / ``.tgz`` / ``.tar`` archive (e.g. a GitHub archive of a
+  repo), downloaded with ``urllib`` and unpacked in a temporary folder. ``URL#sub/folder`` points inside.
+
+Inside the source the model folders are found wherever they are: the source itself when it holds
+``all_results.csv``, else the one folder below it whose sub-folders hold ``all_results.csv`` (two
+candidates are an error naming them). TIME also takes TIME-Output trees
+(``<model>/<dataset>/<freq>/<term>/metrics.npz``).
+
+Every model is validated with the suite's loader before anything is written (BOOM: the 7413 configs of
+the properties file; GIFT-Eval: its 97 configs; TIME: task keys of the TIME suite; columns, duplicates,
+non-numeric cells; ``config.json`` must be a JSON object). One bad file stops the import and names the
+file and the problem. Then each model is copied byte for byte to
+``<results-root>/<suite>/<model>/`` — ``all_results.csv``, ``config.json`` when present, and
+``import.json`` (source, sha256 of every file copied, UTC date, toto-bench version) — through a temporary
+folder renamed into place, so a model folder is never half-written. An existing model folder is only
+replaced with ``force``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import os
+import shutil
+import sys
+import tarfile
+import tempfile
+import urllib.error
+import urllib.parse
+import urllib.request
+import zipfile
+from collections.abc import Callable, Collection, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from toto_bench import __version__
+from toto_bench.boom import BoomProperties
+from toto_bench.results import (
+    CONFIG_FILENAME,
+    RESULTS_FILENAME,
+    ResultsError,
+    check_configs,
+    read_model_config,
+    read_results_csv,
+)
+from toto_bench.store import write_json_atomic
+from toto_bench.suites import get_suite, locate_properties
+from toto_bench.timebench import read_time_output
+
+__all__ = [
+    "IMPORT_SUITES",
+    "PROVENANCE_FILENAME",
+    "ImportedModel",
+    "ModelSource",
+    "find_model_folders",
+    "import_results",
+    "materialize",
+    "run_import",
+]
+
+#: Suites ``toto-bench import`` accepts.
+IMPORT_SUITES: tuple[str, ...] = ("boom", "gift-eval", "time")
+
+#: Provenance note written beside each imported model's files.
+PROVENANCE_FILENAME = "import.json"
+
+#: Upstream spellings of the results file besides ``all_results.csv`` (GIFT-Eval ``results/Samay``);
+#: the copy is always named ``all_results.csv``.
+RESULTS_ALIASES: tuple[str, ...] = (RESULTS_FILENAME, "all-results.csv")
+
+_ARCHIVE_SUFFIXES = (".zip", ".tar.gz", ".tgz", ".tar", ".tar.bz2", ".tar.xz")
+
+Say = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class ModelSource:
+    """One model folder of a source: its name and the files to copy (relative path → file)."""
+
+    name: str
+    folder: Path
+    results: Path | None  # all_results.csv (or an alias); None for a TIME-Output tree
+    config: Path | None
+    tree: tuple[Path, ...] = ()  # TIME-Output files (metrics.npz and their config.json)
+
+    def files(self) -> dict[str, Path]:
+        """Destination name (relative to the model folder) → source file."""
+        out: dict[str, Path] = {}
+        if self.results is not None:
+            out[RESULTS_FILENAME] = self.results
+        if self.config is not None:
+            out[CONFIG_FILENAME] = self.config
+        for path in self.tree:
+            out[path.relative_to(self.folder).as_posix()] = path
+        return out
+
+
+@dataclass(frozen=True)
+class ImportedModel:
+    """A model written by :func:`import_results`."""
+
+    name: str
+    target: Path
+    sha256: str  # of all_results.csv, or of the file list for a TIME-Output tree
+    replaced: bool
+
+
+# --------------------------------------------------------------------------------------------------
+# sources
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _parse_hf(url: str) -> tuple[str, str | None, str]:
+    """``hf://datasets/<owner>/<name>[@rev]/<path>`` → ``(repo_id, revision, path)``."""
+    rest = url[len("hf://") :]
+    kind, _, rest = rest.partition("/")
+    parts = [p for p in rest.split("/") if p]
+    if kind != "datasets" or len(parts) < 2:
+        raise ResultsError(
+            f"{url}: expected hf://datasets/<owner>/<name>[@<revision>]/<path> (a dataset repo folder)"
+        )
+    name, _, revision = parts[1].partition("@")
+    return f"{parts[0]}/{name}", revision or None, "/".join(parts[2:])
+
+
+def _fetch_hf(url: str) -> Path:
+    repo_id, revision, sub = _parse_hf(url)
+    import huggingface_hub
+
+    try:
+        snapshot = huggingface_hub.snapshot_download(
+            repo_id=repo_id,
+            repo_type="dataset",
+            revision=revision,
+            allow_patterns=[f"{sub}/**"] if sub else None,
+        )
+    except Exception as exc:  # network, auth, offline cache miss: all reported the same way
+        raise ResultsError(
+            f"{url}: could not fetch {repo_id!r} (repo_type=dataset): {type(exc).__name__}: {exc}. "
+            "If the Hub is unreachable, download the folder elsewhere and pass its local path."
+        ) from exc
+    local = Path(snapshot) / sub
+    if not local.is_dir():
+        raise ResultsError(f"{url}: no folder {sub!r} in {repo_id!r} (revision {revision or 'main'})")
+    return local
+
+
+def _safe_extract_zip(archive: Path, dest: Path) -> None:
+    root = dest.resolve()
+    with zipfile.ZipFile(archive) as zf:
+        for info in zf.infolist():
+            target = (dest / info.filename).resolve()
+            if not target.is_relative_to(root):
+                raise ResultsError(f"{archive}: member {info.filename!r} would be written outside the folder")
+        zf.extractall(dest)
+
+
+def _safe_extract_tar(archive: Path, dest: Path) -> None:
+    with tarfile.open(archive) as tf:
+        if hasattr(tarfile, "data_filter"):  # Python >= 3.11.4: refuses links out, devices, absolute paths
+            try:
+                tf.extractall(dest, filter="data")
+            except tarfile.FilterError as exc:
+                raise ResultsError(f"{archive}: unsafe member ({exc})") from exc
+            return
+        root = dest.resolve()  # pragma: no cover - older 3.11 patch releases
+        for member in tf.getmembers():
+            if not (member.isfile() or member.isdir()) or not (dest / member.name).resolve().is_relative_to(
+                root
+            ):
+                raise ResultsError(f"{archive}: unsafe member {member.name!r}")
+        tf.extractall(dest)
+
+
+def _fetch_archive(url: str, workdir: Path) -> Path:
+    address, _, inner = url.partition("#")
+    name = Path(urllib.parse.urlparse(address).path).name or "download"
+    archive = workdir / name
+    request = urllib.request.Request(address, headers={"User-Agent": f"toto-bench/{__version__}"})
+    try:
+        with urllib.request.urlopen(request, timeout=120) as response, archive.open("wb") as fh:
+            shutil.copyfileobj(response, fh)
+    except (urllib.error.URLError, OSError, ValueError) as exc:
+        raise ResultsError(f"{address}: download failed ({type(exc).__name__}: {exc})") from exc
+    dest = workdir / "unpacked"
+    dest.mkdir()
+    lowered = name.lower()
+    if lowered.endswith(".zip") or (not lowered.endswith(_ARCHIVE_SUFFIXES) and zipfile.is_zipfile(archive)):
+        try:
+            _safe_extract_zip(archive, dest)
+        except zipfile.BadZipFile as exc:
+            raise ResultsError(f"{address}: not a valid zip archive ({exc})") from exc
+    elif lowered.endswith(_ARCHIVE_SUFFIXES) or tarfile.is_tarfile(archive):
+        try:
+            _safe_extract_tar(archive, dest)
+        except tarfile.TarError as exc:
+            raise ResultsError(f"{address}: not a valid tar archive ({exc})") from exc
+    else:
+        raise ResultsError(
+            f"{address}: not an archive; expected one of {', '.join(_ARCHIVE_SUFFIXES)} (or a local folder)"
+        )
+    local = dest / inner if inner else dest
+    if not local.resolve().is_relative_to(dest.resolve()) or not local.is_dir():
+        raise ResultsError(f"{url}: no folder {inner!r} in the archive")
+    return local
+
+
+def materialize(source: str, workdir: Path) -> Path:
+    """A local folder holding ``source``: the path itself, an ``hf://`` snapshot, or an unpacked archive.
+
+    ``workdir`` is an empty temporary folder for downloads (the caller removes it).
+    """
+    if source.startswith("hf://"):
+        return _fetch_hf(source)
+    if source.startswith(("http://", "https://")):
+        return _fetch_archive(source, workdir)
+    if "://" in source:
+        raise ResultsError(
+            f"{source}: unsupported URL scheme; valid: a local path, hf://datasets/..., http(s)://"
+        )
+    path = Path(source).expanduser()
+    if not path.is_dir():
+        raise ResultsError(f"{path}: no such folder")
+    return path
+
+
+# --------------------------------------------------------------------------------------------------
+# discovery and validation
+
+
+def _results_file(folder: Path) -> Path | None:
+    hits = [folder / n for n in RESULTS_ALIASES if (folder / n).is_file()]
+    if len(hits) > 1:
+        raise ResultsError(f"{folder}: both {hits[0].name} and {hits[1].name}; keep one")
+    return hits[0] if hits else None
+
+
+def _time_tree(folder: Path) -> tuple[Path, ...]:
+    npz = sorted(folder.glob("*/*/*/metrics.npz"))
+    extra = sorted(p.with_name(CONFIG_FILENAME) for p in npz if p.with_name(CONFIG_FILENAME).is_file())
+    return tuple(sorted([*npz, *extra]))
+
+
+def _model(folder: Path, suite: str) -> ModelSource | None:
+    results = _results_file(folder)
+    config = folder / CONFIG_FILENAME
+    if results is not None:
+        return ModelSource(folder.name, folder, results, config if config.is_file() else None)
+    if suite == "time":
+        tree = _time_tree(folder)
+        if tree:
+            return ModelSource(folder.name, folder, None, None, tree)
+    return None
+
+
+def find_model_folders(root: Path, suite: str) -> dict[str, ModelSource]:
+    """The model folders of a source folder, ``{name: ModelSource}`` sorted by name (module docstring).
+
+    Raises:
+        ResultsError: no model folder anywhere below ``root``, or several candidate results folders.
+    """
+    single = _model(root, suite)
+    if single is not None:
+        return {single.name: single}
+    parents: set[Path] = set()
+    for name in RESULTS_ALIASES:
+        parents.update(p.parent.parent for p in root.rglob(name))
+    if suite == "time":
+        parents.update(p.parents[4] for p in root.rglob("metrics.npz") if len(p.relative_to(root).parts) >= 5)
+    if not parents:
+        raise ResultsError(f"{root}: no <model>/{RESULTS_FILENAME} found below it")
+    if len(parents) > 1:
+        shown = ", ".join(str(p.relative_to(root)) or "." for p in sorted(parents)[:5])
+        raise ResultsError(
+            f"{root}: several folders hold <model>/{RESULTS_FILENAME} ({shown}); point at one "
+            "(a URL takes #sub/folder)"
+        )
+    parent = parents.pop()
+    found = {}
+    for sub in sorted(p for p in parent.iterdir() if p.is_dir()):
+        model = _model(sub, suite)
+        if model is not None:
+            found[model.name] = model
+    return found
+
+
+def _expected_configs(suite: str, properties: Path | None) -> list[str] | None:
+    if suite == "boom":
+        if properties is None:
+            raise ValueError("suite 'boom' needs its properties file (--properties) to validate the configs")
+        return BoomProperties.from_json(properties).configs()
+    return list(get_suite(suite).configs())
+
+
+def validate_model(model: ModelSource, suite: str, expected: Sequence[str] | None) -> None:
+    """Check one model with the suite's loader; raise :class:`ResultsError` naming the file and problem."""
+    if model.results is not None:
+        frame = read_results_csv(model.results)
+        if suite == "time":
+            unknown = [c for c in frame.index if expected is not None and c not in set(expected)]
+            if unknown:
+                raise ResultsError(
+                    f"{model.results}: {len(unknown)} task key(s) not in the TIME suite, e.g. {unknown[:5]}"
+                )
+        elif expected is not None:
+            check_configs(frame, expected, source=str(model.results))
+    else:
+        read_time_output(model.folder)
+    if model.config is not None:
+        read_model_config(model.config)
+
+
+# --------------------------------------------------------------------------------------------------
+# writing
+
+
+def _write_model(model: ModelSource, dest_root: Path, source: str, suite: str, force: bool) -> ImportedModel:
+    final = dest_root / model.name
+    tmp = dest_root / f".{model.name}.import-{os.getpid()}"
+    if tmp.exists():
+        shutil.rmtree(tmp)
+    tmp.mkdir(parents=True)
+    try:
+        digests: dict[str, str] = {}
+        for rel, path in model.files().items():
+            target = tmp / rel
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(path, target)
+            digests[rel] = _sha256(target)
+        if RESULTS_FILENAME in digests:
+            main_digest = digests[RESULTS_FILENAME]
+        else:
+            listing = "".join(f"{rel}\t{digests[rel]}\n" for rel in sorted(digests))
+            main_digest = hashlib.sha256(listing.encode()).hexdigest()
+        write_json_atomic(
+            tmp / PROVENANCE_FILENAME,
+            {
+                "suite": suite,
+                "model": model.name,
+                "source": source,
+                "source_folder": str(model.folder),
+                "source_results_file": model.results.name if model.results is not None else None,
+                "sha256": main_digest,
+                "files": digests,
+                "imported_at": datetime.now(UTC).isoformat(timespec="seconds"),
+                "toto_bench_version": __version__,
+            },
+        )
+        replaced = final.exists()
+        if replaced:
+            if not force:  # checked before; a folder that appeared meanwhile is not overwritten
+                raise ResultsError(f"{final} exists; pass --force to replace it")
+            old = dest_root / f".{model.name}.old-{os.getpid()}"
+            os.replace(final, old)
+            os.replace(tmp, final)
+            shutil.rmtree(old)
+        else:
+            os.replace(tmp, final)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp)
+    return ImportedModel(model.name, final, main_digest, replaced)
+
+
+def import_results(
+    suite: str,
+    source: str,
+    *,
+    results_root: str | os.PathLike[str] = "results",
+    models: Collection[str] | None = None,
+    force: bool = False,
+    properties: str | os.PathLike[str] | None = None,
+    data_dir: str | os.PathLike[str] | None = None,
+    say: Say | None = None,
+) -> list[ImportedModel]:
+    """Validate every model of ``source`` for ``suite``, then copy them to ``<results_root>/<suite>/``.
+
+    Args:
+        suite: one of :data:`IMPORT_SUITES`.
+        source: local folder, ``hf://datasets/...`` or ``http(s)://`` archive (module docstring).
+        results_root: the results root (``results``); models land in ``<results_root>/<suite>/<model>``.
+        models: import only these model (folder) names; an absent one is an error listing those found.
+        force: replace model folders that already exist (else: error naming them, nothing written).
+        properties, data_dir: BOOM properties file, or where to look for it (default: beside the source
+            folder, ``$BOOM``, the cache; see :func:`toto_bench.suites.locate_properties`).
+        say: receives one progress line per model.
+
+    Returns:
+        the models written, in name order.
+
+    Raises:
+        ResultsError: a source, file or destination problem (named); nothing is written then.
+        ValueError: unknown suite.
+    """
+    if suite not in IMPORT_SUITES:
+        raise ValueError(f"unknown suite {suite!r} for import; valid: {', '.join(IMPORT_SUITES)}")
+    with tempfile.TemporaryDirectory(prefix="toto-bench-import-") as work:
+        root = materialize(source, Path(work))
+        found = find_model_folders(root, suite)
+        if models is not None:
+            absent = sorted(set(models) - found.keys())
+            if absent:
+                raise ResultsError(
+                    f"{source}: requested model(s) {absent} not found; available: {sorted(found)}"
+                )
+            found = {name: m for name, m in found.items() if name in set(models)}
+        props = None
+        if suite == "boom":
+            props = locate_properties(
+                "boom",
+                properties=properties,
+                data_dir=data_dir,
+                results_dirs=[next(iter(found.values())).folder.parent],
+            )
+        expected = _expected_configs(suite, props)
+        problems: list[str] = []
+        for model in found.values():
+            try:
+                validate_model(model, suite, expected)
+            except ResultsError as exc:
+                problems.append(str(exc))
+        if problems:
+            raise ResultsError(
+                f"{len(problems)} of {len(found)} model(s) failed validation; nothing was imported:\n  "
+                + "\n  ".join(problems)
+            )
+        dest_root = Path(results_root) / suite
+        existing = sorted(name for name in found if (dest_root / name).exists())
+        if existing and not force:
+            raise ResultsError(
+                f"{len(existing)} model(s) already in {dest_root}: {', '.join(existing)}; "
+                "pass --force to replace them, or --models to import the others"
+            )
+        dest_root.mkdir(parents=True, exist_ok=True)
+        source_label = source if "://" in source else str(Path(source).expanduser().resolve())
+        done = []
+        for model in found.values():
+            imported = _write_model(model, dest_root, source_label, suite, force)
+            if say is not None:
+                verb = "replaced" if imported.replaced else "imported"
+                say(f"{verb} {imported.target} (sha256 {imported.sha256[:12]})")
+            done.append(imported)
+        return done
+
+
+def run_import(args: argparse.Namespace) -> int:
+    """``toto-bench import`` handler: import, print one line per model and a summary."""
+    models = None
+    if args.models:
+        models = [m.strip() for value in args.models for m in value.split(",") if m.strip()]
+    done = import_results(
+        args.suite,
+        args.source,
+        results_root=args.results_root,
+        models=models,
+        force=args.force,
+        properties=args.properties,
+        data_dir=args.data_dir,
+        say=lambda line: print(line, file=sys.stderr),
+    )
+    target = Path(args.results_root) / args.suite
+    print(
+        f"{len(done)} {args.suite} model(s) imported into {target}; compare with: toto-bench leaderboard "
+        f"--suite {args.suite} --results-dir {target}"
+    )
+    return 0
