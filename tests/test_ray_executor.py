@@ -87,7 +87,10 @@ def test_ray_on_two_workers_writes_the_local_executors_bytes(
     assert (remote / "all_results.csv").read_bytes() == (local / "all_results.csv").read_bytes()
     record = json.loads((remote / "config.json").read_text())
     assert (record["executor"], record["workers"], record["computed"]) == ("ray", 2, run_fixtures.CONFIGS)
-    assert json.loads((local / "config.json").read_text())["executor"] == "local"
+    local_record = json.loads((local / "config.json").read_text())
+    assert local_record["executor"] == "local"
+    # the model is described inside an actor exactly as in process
+    assert record["model_details"] is not None and record["model_details"] == local_record["model_details"]
 
 
 def test_a_dead_actors_dataset_is_finished_on_a_fresh_actor(plugin: Path, data: Path, tmp_path: Path) -> None:
