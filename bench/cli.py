@@ -50,12 +50,18 @@ class UserError(Exception):
     """A problem with the user's input: printed as one line, exit status 2."""
 
 
+def _board_properties(args: argparse.Namespace) -> Path | None:
+    """The BOOM/Boomlet properties file of a board command (``--properties``, ``--data-dir``, beside the
+    results); ``None`` for the other suites."""
+    if args.suite not in ("boom", "boomlet"):
+        return None
+    return locate_properties(
+        args.suite, properties=args.properties, data_dir=args.data_dir, results_dirs=args.results_dir
+    )
+
+
 def _leaderboard(args: argparse.Namespace) -> int:
-    properties = None
-    if args.suite in ("boom", "boomlet"):
-        properties = locate_properties(
-            args.suite, properties=args.properties, data_dir=args.data_dir, results_dirs=args.results_dir
-        )
+    properties = _board_properties(args)
     outputs = build_document(
         suite=args.suite,
         results_dirs=list(args.results_dir),
@@ -232,11 +238,7 @@ def _score(args: argparse.Namespace) -> int:
 def _report(args: argparse.Namespace) -> int:
     from toto_bench.report import write_report
 
-    properties = None
-    if args.suite in ("boom", "boomlet"):
-        properties = locate_properties(
-            args.suite, properties=args.properties, data_dir=args.data_dir, results_dirs=args.results_dir
-        )
+    properties = _board_properties(args)
     if args.plot and not args.forecasts:
         raise UserError("--plot chooses configs of --forecasts RUN_DIR; give the run folder too")
     path = write_report(
@@ -285,6 +287,18 @@ def _list(args: argparse.Namespace) -> int:
     raise UserError(f"unknown list target {args.what!r}; valid: suites, models")
 
 
+def _add_board_inputs(parser: argparse.ArgumentParser) -> None:
+    """``--suite`` and the repeatable ``--results-dir`` of the commands that build a board."""
+    parser.add_argument("--suite", required=True, choices=LEADERBOARD_SUITES, help="benchmark suite")
+    parser.add_argument(
+        "--results-dir",
+        action="append",
+        required=True,
+        metavar="DIR",
+        help="folder of <model>/all_results.csv; repeat to combine (e.g. published + your own runs)",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="toto-bench",
@@ -306,14 +320,7 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog=EPILOG,
     )
-    lb.add_argument("--suite", required=True, choices=LEADERBOARD_SUITES, help="benchmark suite")
-    lb.add_argument(
-        "--results-dir",
-        action="append",
-        required=True,
-        metavar="DIR",
-        help="folder of <model>/all_results.csv; repeat to combine (e.g. published + your own runs)",
-    )
+    _add_board_inputs(lb)
     lb.add_argument("--format", choices=FORMATS, default="md", help="output format (default: md)")
     lb.add_argument(
         "--output",
@@ -575,14 +582,7 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog=EPILOG,
     )
-    rep.add_argument("--suite", required=True, choices=LEADERBOARD_SUITES, help="benchmark suite")
-    rep.add_argument(
-        "--results-dir",
-        action="append",
-        required=True,
-        metavar="DIR",
-        help="folder of <model>/all_results.csv; repeat to combine (e.g. published + your own runs)",
-    )
+    _add_board_inputs(rep)
     rep.add_argument("--output", required=True, metavar="DIR", help="folder to write index.html into")
     rep.add_argument(
         "--properties",

@@ -36,7 +36,7 @@ from typing import Any, Protocol
 import numpy as np
 import pandas as pd
 
-from toto_bench.boards import compute_board
+from toto_bench.boards import board_description, compute_board
 from toto_bench.boom import BoomProperties
 from toto_bench.metrics.leaderboard import Leaderboard
 from toto_bench.suites import DatasetSpec, Suite, get_suite, locate_properties
@@ -631,13 +631,7 @@ def _intro(suite: str, board: Leaderboard, results_dirs: Sequence[str | os.PathL
         f"{len(board.model_order)} models from {dirs}. The numbers are those of toto-bench leaderboard "
         f"--suite {suite} (see docs/leaderboards.md); click a column header to sort, click again to reverse."
     )
-    if suite in ("boom", "boomlet"):
-        flat_ds, flat_cfg, nonflat = board.flat_split_sizes
-        text += (
-            f" Non-flat split: {nonflat} configs, MASE and CRPS scaled by seasonal naive, shifted geometric "
-            f"mean, mean CRPS rank. Flat split: {flat_ds} datasets / {flat_cfg} configs, raw MAE and CRPS."
-        )
-    return text
+    return text + board_description(suite, board)
 
 
 def _breakdown_tables(suite: str, board: Leaderboard) -> list[tuple[str, pd.DataFrame]]:
