@@ -555,7 +555,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="also keep every computed config's forecasts (all quantile levels, the mean, window origins) in "
         "<output-dir>/<suite>/<model>/forecasts/<config>.npz, for `toto-bench score` and `toto-bench report "
-        "--forecasts`; configs reused from the journal get none (see docs/running.md)",
+        "--forecasts`; finished configs without their forecasts file are forecast again (docs/running.md)",
     )
     run.set_defaults(func=_run)
 

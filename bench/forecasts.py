@@ -63,6 +63,7 @@ __all__ = [
     "ForecastFile",
     "ForecastRecorder",
     "StoredForecasts",
+    "forecast_key",
     "forecasts_path",
     "load_forecasts",
     "read_forecast_file",
@@ -395,6 +396,12 @@ def _read_meta(path: Path) -> dict[str, Any]:
     except (OSError, KeyError, ValueError, zipfile.BadZipFile) as exc:
         raise RunError(f"{path}: not a stored-forecasts file ({type(exc).__name__}: {exc})") from exc
     return dict(meta)
+
+
+def forecast_key(path: Path) -> dict[str, Any]:
+    """The results key (``spec``, ``data``, ``protocol``) a stored-forecasts file was computed under, read
+    from its ``meta`` alone (the arrays are not loaded)."""
+    return dict(_read_meta(path)["key"])
 
 
 def read_forecast_file(path: Path) -> ForecastFile:

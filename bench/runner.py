@@ -748,7 +748,11 @@ def run_suite(
         keys += [key for _, key in spec_keys]
         if mine is not None and spec.storage_name not in mine:
             continue
-        pending = tuple((t, key) for t, key in spec_keys if store.get(key) is None)
+        pending = tuple(
+            (t, key)
+            for t, key in spec_keys
+            if store.get(key) is None or (options.save_forecasts and not has_forecasts(folder, key))
+        )
         skipped += len(spec_keys) - len(pending)
         if pending:
             units.append(WorkUnit(spec, pending))
@@ -805,6 +809,20 @@ def run_suite(
     return RunSummary(
         csv_path, record, sink.computed, skipped, wall, sink.windows, missing, pending_configs, len(keys)
     )
+
+
+def has_forecasts(folder: Path, key: EntryKey) -> bool:
+    """Whether ``folder`` holds stored forecasts of ``key.config`` computed under ``key`` (a run with
+    ``--save-forecasts`` recomputes a journaled config whose forecasts are missing or from another key)."""
+    from toto_bench.forecasts import forecast_key, forecasts_path
+
+    path = forecasts_path(folder, key.config)
+    if not path.is_file():
+        return False
+    try:
+        return forecast_key(path) == {"spec": key.spec, "data": key.data, "protocol": key.protocol}
+    except RunError:  # not a forecasts file (torn by hand, other format): recompute it
+        return False
 
 
 def load_run_record(folder: Path) -> dict[str, Any]:

@@ -430,3 +430,42 @@ def test_an_unfinished_config_leaves_no_file(tmp_path: Path) -> None:
     assert list((tmp_path / "forecasts").iterdir()) == []
     with pytest.raises(FileNotFoundError, match="stored configs: none"):
         load_forecasts(tmp_path, "x/H/short")
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Resuming with --save-forecasts
+
+
+def _summary_counts(capsys: pytest.CaptureFixture[str]) -> tuple[int, int]:
+    """(computed, reused) from the run's summary line."""
+    line = capsys.readouterr().out.strip().splitlines()[-1]
+    computed = int(line.split(" configs computed")[0].rsplit(" ", 1)[-1])
+    reused = int(line.split(" reused")[0].rsplit(", ", 1)[-1])
+    return computed, reused
+
+
+def test_save_forecasts_recomputes_exactly_the_finished_configs_without_a_file(
+    data_root: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    datasets = ["--datasets", "ett1/H,m4_hourly"]  # 4 configs
+    plain = [a for a in _run_argv(data_root, tmp_path) if a != "--save-forecasts"]
+    folder = tmp_path / "gift-eval" / "seasonal-naive"
+    assert main([*plain, *datasets]) == 0
+    assert _summary_counts(capsys) == (4, 0)
+    before = (folder / "all_results.csv").read_bytes()
+    assert not (folder / "forecasts").exists()
+
+    assert main([*_run_argv(data_root, tmp_path), *datasets]) == 0  # finished, but no forecasts: all again
+    assert _summary_counts(capsys) == (4, 0)
+    expected = sorted(c for c in GIFT_CONFIGS if c.split("/")[0] in ("ett1", "m4_hourly"))
+    assert sorted(saved_configs(folder)) == expected
+    assert (folder / "all_results.csv").read_bytes() == before
+
+    assert main([*_run_argv(data_root, tmp_path), *datasets]) == 0  # everything stored: nothing to do
+    assert _summary_counts(capsys) == (0, 4)
+    forecasts_path(folder, "ett1/H/medium").unlink()
+    assert main([*_run_argv(data_root, tmp_path), *datasets]) == 0  # only the config that lost its file
+    assert _summary_counts(capsys) == (1, 3)
+    assert (folder / "all_results.csv").read_bytes() == before
+    assert main([*plain, *datasets]) == 0  # without the flag stored forecasts do not matter
+    assert _summary_counts(capsys) == (0, 4)
