@@ -17,6 +17,7 @@ whole selection but runs only its own datasets, and appends to its own journal.
 from __future__ import annotations
 
 import re
+import socket
 from abc import ABC, abstractmethod
 from collections import deque
 from collections.abc import Mapping, Sequence
@@ -153,6 +154,26 @@ def _import_ray() -> Any:
     return ray
 
 
+def check_reachable(address: str, timeout: float = 5.0) -> None:
+    """Fail fast when a Ray ``address`` (``host:port`` or ``ray://host:port``) does not accept connections:
+    ``ray.init`` would otherwise retry for minutes. ``auto`` and other forms are left to Ray.
+
+    Raises:
+        RunError: nothing listens at the address within ``timeout`` seconds.
+    """
+    match = re.fullmatch(r"(?:ray://)?\[?([^\]/]+?)\]?:(\d+)", address.strip())
+    if match is None:
+        return
+    host, port = match.group(1), int(match.group(2))
+    try:
+        socket.create_connection((host, port), timeout=timeout).close()
+    except OSError as exc:
+        raise RunError(
+            f"cannot reach Ray at --address {address} ({type(exc).__name__}: {exc}); is the head node up "
+            "(`ray start --head` there)? Leave --address out to start a local Ray instance"
+        ) from None
+
+
 class RayExecutor(Executor):
     """Work units on Ray actors, one per GPU (or CPU slot), each loading the model once.
 
@@ -184,6 +205,8 @@ class RayExecutor(Executor):
         """Connect to (or start) Ray; return whether this call started it (and must shut it down)."""
         if ray.is_initialized():
             return False
+        if self.address is not None:
+            check_reachable(self.address)
         try:
             if self.address is None:
                 ray.init(include_dashboard=False)

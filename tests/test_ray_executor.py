@@ -172,3 +172,24 @@ def test_ray_flags_without_the_ray_executor_are_refused(
 ) -> None:
     assert main(_argv(tmp_path, tmp_path / "out", "seasonal-naive", *flags)) == 2
     assert f"{flags[0]} apply to --executor ray only" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("address", ["127.0.0.1:{port}", "ray://127.0.0.1:{port}"])
+def test_an_unreachable_address_fails_fast_with_the_reason(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], address: str
+) -> None:
+    import socket
+    import time
+
+    with socket.socket() as probe:  # a port nobody listens on once the probe is closed
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    data = run_fixtures.write_datasets(tmp_path / "data", ["us_births/W"])
+    argv = _argv(data, tmp_path / "out", "seasonal-naive", "--executor", "ray", "--address")
+    argv[argv.index(NAMES)] = "us_births/W"
+    started = time.monotonic()
+    assert main([*argv, address.format(port=port)]) == 2
+    assert time.monotonic() - started < 30  # ray.init alone retries for minutes
+    err = capsys.readouterr().err
+    assert f"cannot reach Ray at --address {address.format(port=port)}" in err
+    assert not (tmp_path / "out" / "gift-eval" / "seasonal-naive" / "all_results.csv").exists()
