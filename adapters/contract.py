@@ -12,10 +12,13 @@ pytest suite. Every check feeds synthetic contexts (a seasonal random walk aroun
 with itself under a transformation that must not change its answer (batch composition, call order, seed):
 
 - ``attributes``: ``name``, ``supports_multivariate``, ``context_length``, optional ``batch_size``;
-- ``output``: ``QuantileForecast`` with ``quantiles [n, V, H, 9]`` at levels 0.1..0.9, finite, sorted along
-  the level axis, an optional finite ``mean [n, V, H]``; the caller's contexts are not modified. An adapter
-  that returns a model's raw quantiles because the official pipeline does not sort them (exact parity)
-  declares ``quantiles_sorted = False``; every other check still applies;
+- ``output``: ``QuantileForecast`` with ``quantiles [n, V, H, Q]`` at ``Q`` levels that are the 9 deciles
+  0.1..0.9 or a strictly ascending superset of them inside ``(0, 1)`` (sample-based models return
+  :data:`~toto_bench.metrics.quantiles.EVAL_LEVELS`, ``0.025, 0.1, ..., 0.9, 0.975``, so that MSIS reads its
+  bounds instead of extrapolating them), the same levels on every call, finite, sorted along the level axis
+  (all ``Q`` levels), an optional finite ``mean [n, V, H]``; the caller's contexts are not modified. An
+  adapter that returns a model's raw quantiles because the official pipeline does not sort them (exact
+  parity) declares ``quantiles_sorted = False``; every other check still applies;
 - ``long_horizon``: horizons longer than the context and not a multiple of any patch size;
 - ``missing_values``: leading NaNs, gaps, trailing NaNs, one variate with NaNs only in part;
 - ``batch_invariance``: a batch of ``batch_size`` (64) contexts gives the same numbers as one-context calls;
@@ -23,7 +26,7 @@ with itself under a transformation that must not change its answer (batch compos
   context) in one batch give the same numbers as alone;
 - ``determinism``: two calls after seeding the RNGs with the same seed give identical numbers;
 - ``multivariate_routing``: through the engine (:func:`toto_bench.runner.forecast_series`) a ``[V, T]``
-  series gives ``[W, V, H, 9]``; multivariate models receive ``[V, t]`` contexts, univariate ones ``[1, t]``,
+  series gives ``[W, V, H, Q]``; multivariate models receive ``[V, t]`` contexts, univariate ones ``[1, t]``,
   and each variate's forecast equals a direct call on that context.
 """
 
@@ -33,6 +36,7 @@ import random
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 from typing import Any
 
 import numpy as np
@@ -43,6 +47,7 @@ __all__ = [
     "CHECKS",
     "ContractConfig",
     "check_forecaster",
+    "check_levels_superset",
     "make_context",
     "seed_everything",
 ]
@@ -137,20 +142,55 @@ def _close(
         )
 
 
+def check_levels_superset(levels: Any, what: str = "levels") -> tuple[float, ...]:
+    """``levels`` as a float tuple if they are the 9 deciles or a strictly ascending superset of them inside
+    ``(0, 1)``; otherwise ``AssertionError`` naming the bad value and what is valid.
+
+    A decile counts as present only when it is stored exactly (``0.1``, not ``0.1000001``): the metrics read a
+    stored level as is and interpolate any other.
+    """
+    try:
+        lv = tuple(float(x) for x in levels)
+    except (TypeError, ValueError):
+        raise AssertionError(f"{what}: levels {levels!r} are not a sequence of numbers") from None
+    valid = f"the 9 deciles {QUANTILE_LEVELS} or a strictly ascending superset of them inside (0, 1)"
+    outside = [q for q in lv if not 0.0 < q < 1.0]
+    if outside:
+        raise AssertionError(f"{what}: levels {lv} include {outside} outside (0, 1); expected {valid}")
+    if any(b <= a for a, b in pairwise(lv)):
+        raise AssertionError(f"{what}: levels {lv} are not strictly ascending; expected {valid}")
+    missing = [q for q in QUANTILE_LEVELS if q not in lv]
+    if missing:
+        raise AssertionError(f"{what}: levels {lv} lack the deciles {missing}; expected {valid}")
+    return lv
+
+
 def _check_forecast(
-    out: Any, n: int, n_var: int, horizon: int, what: str, *, check_order: bool = True
+    out: Any,
+    n: int,
+    n_var: int,
+    horizon: int,
+    what: str,
+    *,
+    check_order: bool = True,
+    levels: tuple[float, ...] | None = None,
 ) -> QuantileForecast:
-    """Shape, levels, dtype, finiteness and (unless ``check_order`` is False) ordering of one result."""
+    """Shape, levels, dtype, finiteness and (unless ``check_order`` is False) ordering of one result.
+
+    ``levels``: the levels an earlier call of the same model returned (they must not change between calls).
+    """
     if not isinstance(out, QuantileForecast):
         raise AssertionError(f"{what}: predict() returned {type(out).__name__}, expected QuantileForecast")
+    lv = check_levels_superset(out.levels, what)
+    if levels is not None and lv != levels:
+        raise AssertionError(f"{what}: levels {lv} differ from an earlier call's {levels}")
     q = out.quantiles
-    expected = (n, n_var, horizon, len(QUANTILE_LEVELS))
+    expected = (n, n_var, horizon, len(lv))
     if not isinstance(q, np.ndarray) or q.shape != expected:
         raise AssertionError(
-            f"{what}: quantiles shape {getattr(q, 'shape', None)}, expected [n, V, H, 9] = {expected}"
+            f"{what}: quantiles shape {getattr(q, 'shape', None)}, expected [n, V, H, Q] = {expected} "
+            f"(Q = {len(lv)} levels)"
         )
-    if tuple(out.levels) != QUANTILE_LEVELS:
-        raise AssertionError(f"{what}: levels {tuple(out.levels)}, expected {QUANTILE_LEVELS}")
     if not np.issubdtype(q.dtype, np.floating):
         raise AssertionError(f"{what}: quantiles dtype {q.dtype}, expected a float dtype")
     if not np.isfinite(q).all():
@@ -161,8 +201,8 @@ def _check_forecast(
         where = np.unravel_index(int(np.argmin(steps)), steps.shape)
         raise AssertionError(
             f"{what}: quantiles not sorted along the level axis: at (window, variate, step) "
-            f"{tuple(int(i) for i in where[:3])} level {QUANTILE_LEVELS[where[3]]} = {q[where]!r} > "
-            f"level {QUANTILE_LEVELS[where[3] + 1]} = {q[(*where[:3], where[3] + 1)]!r}"
+            f"{tuple(int(i) for i in where[:3])} level {lv[where[3]]} = {q[where]!r} > "
+            f"level {lv[where[3] + 1]} = {q[(*where[:3], where[3] + 1)]!r}"
         )
     if out.mean is not None:
         if out.mean.shape != expected[:3]:
@@ -200,7 +240,8 @@ def check_attributes(model: Forecaster, config: ContractConfig) -> None:
 
 
 def check_output(model: Forecaster, config: ContractConfig) -> None:
-    """Shape ``[n, V, H, 9]``, levels, finite sorted quantiles; contexts are left untouched."""
+    """Shape ``[n, V, H, Q]``, the deciles or a superset as levels (the same on every call), finite sorted
+    quantiles; contexts are left untouched."""
     rng = np.random.default_rng(config.seed)
     n_var = _n_var(model, config)
     contexts = [make_context(n_var, config.context, rng, config.seasonality) for _ in range(5)]
@@ -208,6 +249,7 @@ def check_output(model: Forecaster, config: ContractConfig) -> None:
     given = list(contexts)
     out = model.predict(given, config.horizon, freq=config.freq, seasonality=config.seasonality)
     _check_forecast(out, len(contexts), n_var, config.horizon, "output", check_order=_sorted(model))
+    levels = tuple(float(x) for x in out.levels)
     if len(given) != len(contexts):
         raise AssertionError(
             f"output: predict() changed the length of the context list ({len(contexts)} → {len(given)})"
@@ -216,7 +258,7 @@ def check_output(model: Forecaster, config: ContractConfig) -> None:
         if not np.array_equal(c, ref, equal_nan=True):
             raise AssertionError(f"output: predict() modified context {i} in place")
     one = _predict(model, contexts[:1], 1, config)
-    _check_forecast(one, 1, n_var, 1, "output (horizon 1)", check_order=_sorted(model))
+    _check_forecast(one, 1, n_var, 1, "output (horizon 1)", check_order=_sorted(model), levels=levels)
 
 
 def check_long_horizon(model: Forecaster, config: ContractConfig) -> None:
@@ -346,7 +388,7 @@ class _Recorder:
 
 
 def check_multivariate_routing(model: Forecaster, config: ContractConfig) -> None:
-    """Through the engine, a ``[V, T]`` series gives ``[W, V, H, 9]`` and the right context shapes."""
+    """Through the engine, a ``[V, T]`` series gives ``[W, V, H, Q]`` and the right context shapes."""
     from toto_bench.protocol import Task
     from toto_bench.runner import forecast_series
 

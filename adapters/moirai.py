@@ -28,11 +28,12 @@ random numbers. ``seed=None`` calls ``forward`` itself on the batch with the glo
 
 The samples become quantiles the way gluonts' ``SampleForecast`` reads them
 (:func:`toto_bench.metrics.quantiles_from_samples`: sorted sample ``round((S-1)·q)``) plus the sample
-mean. The default levels are the contract's 9 deciles. gluonts' MSIS reads 0.025 / 0.975 from the samples
-of a ``SampleForecast``, whereas from 9 stored deciles it extrapolates them with exponential tails. With
-``levels=EVAL_LEVELS`` (``0.025, 0.1, …, 0.9, 0.975``) the forecast carries both bounds, and all 11 metrics
-equal the notebooks' scoring of the same samples. That takes an engine that scores ``forecast.levels``
-(see the engine note below).
+mean. The default levels are :data:`~toto_bench.metrics.quantiles.EVAL_LEVELS` (``0.025, 0.1, …, 0.9,
+0.975``): gluonts' MSIS reads 0.025 / 0.975 from the samples of a ``SampleForecast`` (from 9 stored
+deciles it would extrapolate them with exponential tails), so with both bounds in the forecast all 11
+metrics equal the notebooks' scoring of the same samples. The GIFT-Eval/BOOM scorer scores a forecast at its
+own levels; TIME scores the 9 deciles selected from them and LSF the median, so those suites' numbers are
+those of the deciles alone. ``levels=QUANTILE_LEVELS`` keeps only the deciles (MSIS then extrapolated).
 
 **Moirai 2.0** returns 9 quantiles (0.1 … 0.9) and is deterministic.
 
@@ -55,10 +56,6 @@ equal the notebooks' scoring of the same samples. That takes an engine that scor
 
 Not reproduced: the GIFT-Eval Moirai 1.1 notebook also passes ``past_feat_dynamic_real`` covariates
 (``past_feat_dynamic_real_dim`` per dataset); the ``Forecaster`` interface carries targets only.
-
-Engine note: ``toto_bench.runner.score_dataset`` builds ``MetricAccumulator(QUANTILE_LEVELS)`` and the
-adapter contract requires exactly the 9 deciles. ``levels=EVAL_LEVELS`` needs both to accept any ascending
-superset of the deciles (the accumulator would then take ``forecast.levels``).
 
 Checkpoints are read from safetensors only (``config.json`` + ``model.safetensors``; no pickle, no remote
 code). The published hub id goes through the standard HF cache, so ``HF_HUB_OFFLINE=1`` works once it is
@@ -88,7 +85,7 @@ from toto_bench.adapters.common import (
 )
 from toto_bench.adapters.registry import ModelSpec, register
 from toto_bench.metrics import mean_from_samples, quantiles_from_samples
-from toto_bench.metrics.quantiles import check_levels
+from toto_bench.metrics.quantiles import EVAL_LEVELS, check_levels
 
 __all__ = [
     "MOIRAI2_CHECKPOINT",
@@ -359,10 +356,11 @@ class MoiraiForecaster(_MoiraiBase):
         seed: base of the per-context RNG seeds (:meth:`sample_seed`). ``None`` samples the whole batch
             from torch's global RNG in one ``MoiraiForecast.forward`` call, exactly as the notebooks'
             predictor does (then the draws depend on the batch composition and on earlier calls).
-        levels: quantile levels read from the samples, strictly ascending. The default is the 9 deciles
-            of the adapter contract. ``EVAL_LEVELS`` adds 0.025 / 0.975, which gluonts' MSIS reads from a
-            ``SampleForecast``; only with them do all 11 metrics equal the notebooks' scoring (MSIS
-            otherwise extrapolates its bounds from the 0.1/0.2 and 0.8/0.9 knots).
+        levels: quantile levels read from the samples, strictly ascending, the 9 deciles or a superset
+            (adapter contract). The default ``EVAL_LEVELS`` adds 0.025 / 0.975 to the deciles, which
+            gluonts' MSIS reads from a ``SampleForecast``; only with them do all 11 metrics equal the
+            notebooks' scoring (with ``QUANTILE_LEVELS`` MSIS extrapolates its bounds from the 0.1/0.2 and
+            0.8/0.9 knots).
         sampling: how a seeded context's paths are drawn from its predicted mixture. ``"full"`` repeats
             ``MoiraiForecast.forward`` on that context alone (the gluonts predictor at batch size 1): it
             samples every token of the packed sequence, context included, and every position of the
@@ -387,7 +385,7 @@ class MoiraiForecaster(_MoiraiBase):
         patch_size: int = 32,
         num_samples: int = 100,
         seed: int | None = 0,
-        levels: Sequence[float] = QUANTILE_LEVELS,
+        levels: Sequence[float] = EVAL_LEVELS,
         sampling: Literal["horizon", "full"] = "horizon",
     ) -> None:
         super().__init__(
@@ -832,8 +830,8 @@ _MOIRAI11_DEFAULTS: dict[str, Any] = {
     "num_samples": 100,
     "seed": 0,
     "sampling": "horizon",
-    # The contract's 9 deciles; list(EVAL_LEVELS) makes MSIS exact once the engine scores forecast.levels.
-    "levels": list(QUANTILE_LEVELS),
+    # The deciles plus the MSIS bounds 0.025 / 0.975, read from the samples as gluonts' SampleForecast does.
+    "levels": list(EVAL_LEVELS),
 }
 #: Predictor batch sizes: gift-eval ``create_predictor(batch_size=512)``; BOOM ``batch_size=1``.
 _MOIRAI11_SUITES: dict[str, dict[str, Any]] = {

@@ -67,6 +67,9 @@ class ModelSpec:
         test_settings: factory overrides for CPU tests with ``test_checkpoint`` (e.g. fewer sample paths),
             which keep them fast without changing what the contract checks.
         source: where the spec came from: ``"builtin"`` or ``"plugin <entry point> (<distribution>)"``.
+        model_type: the GIFT-Eval model-card ``model_type`` written into the run record (``config.json``), so
+            ``toto-bench leaderboard --model-type`` can filter our runs like published ones; default: see
+            :attr:`card_model_type`.
     """
 
     name: str
@@ -80,6 +83,17 @@ class ModelSpec:
     test_checkpoint: Callable[[Path], Path] | None = None
     test_settings: Mapping[str, Any] = field(default_factory=dict)
     source: str = "builtin"
+    model_type: str | None = None
+
+    @property
+    def card_model_type(self) -> str | None:
+        """``model_type`` if given, else ``statistical`` for the statistical family and ``pretrained`` for a
+        model loaded from a published checkpoint (GIFT-Eval's names); ``None`` when unknown (plugins)."""
+        if self.model_type is not None:
+            return self.model_type
+        if self.family == "statistical":
+            return "statistical"
+        return "pretrained" if self.checkpoint else None
 
     def settings_for(self, suite: str | None) -> dict[str, Any]:
         """The factory keyword arguments for ``suite`` (defaults, then the suite's own)."""

@@ -198,6 +198,7 @@ def _run(args: argparse.Namespace) -> int:
         executor=executor,
         shard=args.shard,
         save_forecasts=args.save_forecasts,
+        model_card={"model_type": spec.card_model_type} if spec.card_model_type else {},
     )
     summary = run_suite(suite, args.model, ModelRecipe(args.model, args.suite, overrides), options)
     if summary.complete:

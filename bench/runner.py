@@ -123,6 +123,8 @@ class RunOptions:
             so they are hashed into the results key too.
         executor: runs the work units (:mod:`toto_bench.executors`); default: in this process.
         shard: run only this shard's datasets (``--shard I/N``); journal and run record get shard names.
+        model_card: model-card fields written at the top level of the run record (``model_type``, read by
+            the GIFT-Eval board's columns and filters like upstream ``config.json`` files); not hashed.
         save_forecasts: save every config's forecasts beside the results (``ForecastRecorder``).
     """
 
@@ -135,6 +137,7 @@ class RunOptions:
     settings: dict[str, Any] = field(default_factory=dict)
     protocol_options: dict[str, Any] = field(default_factory=dict)
     executor: Executor | None = None
+    model_card: dict[str, Any] = field(default_factory=dict)
     shard: Shard | None = None
     save_forecasts: bool = False
 
@@ -791,6 +794,7 @@ def run_suite(
         "workers": executor.workers,
         "shard": str(shard) if shard else None,
         "command": sys.argv,
+        **options.model_card,
     }
     record_payload = build_run_record(
         base=record_payload,

@@ -13,7 +13,9 @@ Protocol, per config ``{dataset}/{freq}`` with test length ``L`` and term horizo
   ``T − W·H``: when ``H`` does not divide ``L`` the last ``L − W·H`` points are never forecast);
 - its context is the whole history ``target[:, :T − L + k·H]`` (the model applies its own context cap);
 - every stored variate is scored, per (series, window, variate) (:mod:`toto_bench.metrics.per_window`), with
-  ``m = get_seasonality(freq)``; the task score is the NaN-mean of each metric.
+  ``m = get_seasonality(freq)``; the task score is the NaN-mean of each metric. TIME scores the 9 deciles
+  (CRPS over 0.1..0.9, the median as point forecast): a model forecasting a superset of them (sample-based
+  models' 0.025..0.975) is scored on the deciles selected by level (:func:`decile_quantiles`).
 
 Data: ``Real-TSF/TIME`` on the Hugging Face Hub, one ``save_to_disk`` folder per config (``item_id, start,
 freq, target, variate_names``; NaN kept), root ``--data-dir`` else ``$TIME_DATASET``.
@@ -32,6 +34,7 @@ import shutil
 import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -55,6 +58,7 @@ __all__ = [
     "TimeConfig",
     "TimeProtocol",
     "TimeTask",
+    "decile_quantiles",
     "export_time_output",
     "load_time_results",
     "read_time_output",
@@ -245,6 +249,34 @@ def _nanmean(values: np.ndarray) -> float:
         return float(np.nanmean(values))
 
 
+def decile_quantiles(forecast: QuantileForecast, where: str = "forecast") -> np.ndarray:
+    """The 9 deciles TIME scores, ``[n, V, H, 9]``, selected by level from ``forecast.quantiles [n, V, H, Q]``.
+
+    zqiao11/TIME scores the quantiles 0.1..0.9 (CRPS is their mean quantile loss, the point forecast their
+    median). A forecast at a superset of them (sample-based models return 0.025, 0.1, ..., 0.9, 0.975 for
+    the GIFT-Eval MSIS) is scored on the deciles alone, so its numbers equal those of the same model
+    restricted to the deciles. A level counts when within 1e-9 of a decile.
+
+    Raises:
+        RunError: levels that are not strictly ascending or lack a decile (named, with the valid levels).
+    """
+    levels = tuple(float(x) for x in forecast.levels)
+    if any(b <= a for a, b in pairwise(levels)):
+        raise RunError(f"{where}: forecast levels {levels} are not strictly ascending")
+    index, missing = [], []
+    for q in QUANTILE_LEVELS:
+        hits = [j for j, lv in enumerate(levels) if abs(lv - q) < 1e-9]
+        (index if hits else missing).append(hits[0] if hits else q)
+    if missing:
+        raise RunError(
+            f"{where}: TIME scores the quantiles {QUANTILE_LEVELS}; the forecast's levels {levels} lack "
+            f"{missing} (valid: the deciles or an ascending superset of them)"
+        )
+    if index == list(range(len(levels))):
+        return forecast.quantiles
+    return forecast.quantiles[..., index]
+
+
 class TimeScorer(Scorer):
     """Per-window TIME metrics of one task, kept as ``[series, window, variate]`` arrays."""
 
@@ -269,9 +301,8 @@ class TimeScorer(Scorer):
     ) -> None:
         task = self.task
         where = f"{task.config}, series {item_id!r}"
-        if tuple(round(float(x), 9) for x in forecast.levels) != QUANTILE_LEVELS:
-            raise RunError(f"{where}: TIME scores the quantiles {QUANTILE_LEVELS}, got {forecast.levels}")
-        if not self.allow_nan_forecast and np.isnan(forecast.quantiles).any():
+        quantiles = decile_quantiles(forecast, where)
+        if not self.allow_nan_forecast and np.isnan(quantiles).any():
             raise RunError(
                 f"{where}: Forecast contains NaN values; pass --allow-nan-forecast to score them as TIME "
                 "does "
@@ -290,7 +321,7 @@ class TimeScorer(Scorer):
         assert self._scale is not None and self._scale[0] == index, "series must arrive one after another"
         stop = start + len(cuts)
         labels = window_labels(target, cuts, task.prediction_length)
-        values = time_window_metrics(labels, forecast.quantiles, forecast.levels, self._scale[1][start:stop])
+        values = time_window_metrics(labels, quantiles, QUANTILE_LEVELS, self._scale[1][start:stop])
         for name, array in values.items():
             self._series[index][name][start:stop] = array
         self.instances += len(cuts) * (n_var if self.univariate_model else 1)

@@ -599,9 +599,26 @@ def test_a_seasonal_naive_run_gives_a_json_record_with_every_field_documented(tm
     assert run["windows_per_second"] == round(windows / run["wall_seconds"], 1)
     assert run["fallbacks"] == [] and run["fallback_configs"] == []
     assert run["model_details"]["name"] == "seasonal-naive"
+    assert run["model_type"] == "statistical"  # the GIFT-Eval card field the board filters on
     assert run["model_details"]["context_length"] is None  # GIFT-Eval: the full history
     assert run["versions"]["numpy"] == metadata.version("numpy")
     assert run["peak_gpu_memory_mb"] is None  # no CUDA here
     documented = _documented_fields()
     assert set(run) - documented == set()
     assert set(run["model_details"]) - documented == set()
+
+
+@pytest.mark.parametrize(
+    ("name", "model_type"),
+    [
+        ("seasonal-naive", "statistical"),
+        ("auto-ets", "statistical"),
+        ("toto2-313m", "pretrained"),
+        ("chronos-bolt-small", "pretrained"),
+        ("moirai-1.1-small", "pretrained"),
+    ],
+)
+def test_registered_models_carry_the_gift_eval_model_type(name: str, model_type: str) -> None:
+    from toto_bench.adapters.registry import get_model_spec
+
+    assert get_model_spec(name).card_model_type == model_type
