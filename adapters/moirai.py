@@ -879,7 +879,7 @@ for _size, _hub_id in MOIRAI11_CHECKPOINTS.items():
             checkpoint=_hub_id,
             description=(
                 "uni2ts MoiraiForecast, multivariate, context 4000, patch 32, 100 per-context seeded samples "
-                "→ SampleForecast quantiles (needs the moirai extra)"
+                "→ SampleForecast quantiles 0.025, 0.1..0.9, 0.975 + mean (needs the moirai extra)"
             ),
             defaults=_MOIRAI11_DEFAULTS,
             suite_settings=_MOIRAI11_SUITES,

@@ -40,10 +40,13 @@ inside ``torch.random.fork_rng``: a window's forecast depends only on its own in
 batch size, order, or the caller's RNG state — and windows do not share random streams. After a CUDA
 out-of-memory error ``samples_per_batch`` halves (as the notebooks), which changes the draws.
 
-**Levels and MSIS.** Stored deciles reproduce every metric of a gluonts ``SampleForecast`` except MSIS,
-whose 0.025/0.975 bounds gluonts takes from the samples while a 9-level ``QuantileForecast`` extrapolates
-them from the 0.1/0.2 and 0.8/0.9 deciles. ``quantile_levels=EVAL_LEVELS`` (0.025, 0.1…0.9, 0.975) keeps MSIS
-exact too, once the engine scores with the forecast's own levels.
+**Levels and MSIS.** The default ``quantile_levels`` are :data:`~toto_bench.metrics.quantiles.EVAL_LEVELS`
+(0.025, 0.1…0.9, 0.975), and the GIFT-Eval/BOOM scorer scores a forecast at its own levels, so all 11 metrics
+equal gluonts' scoring of the ``SampleForecast``: MSIS reads its 0.025/0.975 bounds from the samples as
+gluonts does. Stored deciles alone (``quantile_levels=QUANTILE_LEVELS``) reproduce every metric except MSIS,
+whose bounds a 9-level ``QuantileForecast`` extrapolates from the 0.1/0.2 and 0.8/0.9 deciles. TIME scores
+the deciles selected from the forecast and LSF the median, so their numbers do not depend on the extra
+levels.
 """
 
 from __future__ import annotations
@@ -59,9 +62,9 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal
 import numpy as np
 
 from toto_bench.adapters import common
-from toto_bench.adapters.base import QUANTILE_LEVELS, QuantileForecast
+from toto_bench.adapters.base import QuantileForecast
 from toto_bench.adapters.registry import ModelSpec, register
-from toto_bench.metrics.quantiles import check_levels, quantiles_from_samples
+from toto_bench.metrics.quantiles import EVAL_LEVELS, check_levels, quantiles_from_samples
 
 if TYPE_CHECKING:
     from toto_bench.protocol import Task
@@ -235,8 +238,9 @@ class Toto1Forecaster:
         samples_per_batch: sample paths per forward (default ``num_samples``, as the notebooks); must divide
             ``num_samples``; halves on CUDA out-of-memory.
         seed: base seed of :func:`window_seed`.
-        quantile_levels: levels returned (ascending). Default the nine deciles; ``EVAL_LEVELS`` makes MSIS
-            exact as well.
+        quantile_levels: levels returned, strictly ascending, the nine deciles or a superset (adapter
+            contract). The default ``EVAL_LEVELS`` adds the MSIS bounds 0.025 / 0.975, which makes MSIS
+            exact as well; ``QUANTILE_LEVELS`` returns the deciles only.
         use_kv_cache: the notebooks' ``use_kv_cache=True``.
         float32_matmul_precision: set around each forward on CUDA only (BOOM's notebook: ``"high"``, i.e.
             TF32); ``None`` leaves torch's setting alone.
@@ -255,7 +259,7 @@ class Toto1Forecaster:
         num_samples: int = 256,
         samples_per_batch: int | None = None,
         seed: int = 42,
-        quantile_levels: Sequence[float] = QUANTILE_LEVELS,
+        quantile_levels: Sequence[float] = EVAL_LEVELS,
         use_kv_cache: bool = True,
         float32_matmul_precision: str | None = None,
         name: str = "toto1",
@@ -466,9 +470,12 @@ register(
         family="toto1",
         checkpoint=CHECKPOINT,
         description=(
-            "Toto 1.0 (Toto-Open-Base-1.0; multivariate; sample quantiles + sample mean; "
-            "needs toto-bench[toto1])"
+            "Toto 1.0 (Toto-Open-Base-1.0; multivariate; sample quantiles 0.025, 0.1..0.9, 0.975 + sample "
+            "mean; needs toto-bench[toto1])"
         ),
+        # Recorded in every run's settings (and so in the results key): the MSIS bounds are read, not
+        # extrapolated, which changes MSIS.
+        defaults={"quantile_levels": list(EVAL_LEVELS)},
         suite_settings={
             "boom": dict(_BOOM),
             "boomlet": dict(_BOOM),

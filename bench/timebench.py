@@ -250,7 +250,7 @@ def _nanmean(values: np.ndarray) -> float:
 
 
 def decile_quantiles(forecast: QuantileForecast, where: str = "forecast") -> np.ndarray:
-    """The 9 deciles TIME scores, ``[n, V, H, 9]``, selected by level from ``forecast.quantiles [n, V, H, Q]``.
+    """TIME's 9 deciles ``[n, V, H, 9]``, selected by level from ``forecast.quantiles [n, V, H, Q]``.
 
     zqiao11/TIME scores the quantiles 0.1..0.9 (CRPS is their mean quantile loss, the point forecast their
     median). A forecast at a superset of them (sample-based models return 0.025, 0.1, ..., 0.9, 0.975 for
@@ -263,10 +263,14 @@ def decile_quantiles(forecast: QuantileForecast, where: str = "forecast") -> np.
     levels = tuple(float(x) for x in forecast.levels)
     if any(b <= a for a, b in pairwise(levels)):
         raise RunError(f"{where}: forecast levels {levels} are not strictly ascending")
-    index, missing = [], []
+    index: list[int] = []
+    missing: list[float] = []
     for q in QUANTILE_LEVELS:
         hits = [j for j, lv in enumerate(levels) if abs(lv - q) < 1e-9]
-        (index if hits else missing).append(hits[0] if hits else q)
+        if hits:
+            index.append(hits[0])
+        else:
+            missing.append(q)
     if missing:
         raise RunError(
             f"{where}: TIME scores the quantiles {QUANTILE_LEVELS}; the forecast's levels {levels} lack "

@@ -49,6 +49,7 @@ from toto_bench.metrics import (  # noqa: E402
 pytestmark = [
     pytest.mark.filterwarnings("ignore:invalid value encountered in divide:RuntimeWarning"),  # gluonts
     pytest.mark.filterwarnings("ignore:Using `json`-module"),
+    pytest.mark.filterwarnings("ignore:'H' is deprecated:FutureWarning"),  # gluonts reading GIFT-Eval's "H"
 ]
 
 H_SHORT = 20  # not a multiple of either patch size (32 for 1.1, 16 for 2.0)
@@ -219,10 +220,13 @@ def test_moirai11_horizon_sampling_same_distribution(ckpt11):
 
 
 def test_moirai11_levels(ckpt11):
+    """The default levels are EVAL_LEVELS (the deciles plus the MSIS bounds); ``levels=QUANTILE_LEVELS``
+    gives the same deciles and mean from the same samples."""
     contexts = make_contexts(1)
-    deciles = moirai11(ckpt11).predict(contexts, H_SHORT, **KW)
+    full = moirai11(ckpt11).predict(contexts, H_SHORT, **KW)
+    assert full.levels == EVAL_LEVELS and full.quantiles.shape[-1] == 11
+    deciles = moirai11(ckpt11, levels=QUANTILE_LEVELS).predict(contexts, H_SHORT, **KW)
     assert deciles.levels == QUANTILE_LEVELS and deciles.quantiles.shape[-1] == 9
-    full = moirai11(ckpt11, levels=EVAL_LEVELS).predict(contexts, H_SHORT, **KW)
     np.testing.assert_array_equal(deciles.quantiles, full.quantiles[..., 1:-1])
     np.testing.assert_array_equal(deciles.mean, full.mean)
     samples = moirai11(ckpt11).sample(contexts, H_SHORT)
@@ -340,6 +344,85 @@ def test_moirai11_metrics_equal_gluonts_sample_forecast(ckpt11):
     )
     assert all(nine[k] == ours[k] for k in METRIC_NAMES if k != "MSIS")
     assert nine["MSIS"] != ours["MSIS"]
+
+
+def _gift_folder(root: Path) -> Path:
+    """A GIFT-Eval ``ett1/H`` folder: two ``[2, T]`` hourly items (T 600, 650), NaN in history and labels.
+
+    gift-eval rules: short term H = 48, W = ceil(0.1 · 600 / 48) = 2 windows per item.
+    """
+    rng = np.random.default_rng(11)
+    items = []
+    for t in (600, 650):
+        x = 40 + 6 * np.sin(np.arange(t) * 2 * np.pi / 24) + np.cumsum(rng.normal(size=(2, t)), -1)
+        items.append(x.astype(np.float32))
+    items[0][1, 300:320] = np.nan  # a gap in every window's history
+    items[1][0, -30:-25] = np.nan  # NaN labels in the last window
+    layouts.write_dataset(root / "ett1" / "H", items, freq="H")
+    return root
+
+
+def _run_gift(ckpt: Path, root: Path, out: Path, **settings) -> dict[str, float]:
+    """``run_suite`` (the engine behind ``toto-bench run``) with the registered gift-eval settings of
+    ``moirai-1.1-small`` plus ``settings``; the 11 metrics of ``ett1/H/short`` from ``all_results.csv``."""
+    from toto_bench.runner import RunOptions, run_suite
+    from toto_bench.suites import get_suite
+
+    def factory():
+        return build_model("moirai-1.1-small", "gift-eval", checkpoint=str(ckpt), device="cpu", **settings)
+
+    options = RunOptions(
+        datasets=["ett1/H"], terms=["short"], output_dir=out, data_dir=root, progress=False, settings=settings
+    )
+    summary = run_suite(get_suite("gift-eval"), "moirai-1.1-small", factory, options)
+    row = (
+        pd.read_csv(summary.results_csv, float_precision="round_trip")
+        .set_index("dataset")
+        .loc["ett1/H/short"]
+    )
+    return {name: float(row[f"eval_metrics/{name}"]) for name in METRIC_NAMES}
+
+
+def test_moirai11_run_equals_gluonts_evaluation_of_the_notebook_predictor(ckpt11, tmp_path):
+    """``toto-bench run``'s engine with the registered defaults (``levels = EVAL_LEVELS``) against the
+    notebooks' path on the same GIFT-Eval folder: gift-eval ``Dataset`` windows (tests/upstream.py), the
+    uni2ts gluonts predictor at batch size 1 under each window's seed, and gluonts ``evaluate_forecasts`` of
+    its ``SampleForecast`` objects with the 11 notebook metrics. All 11 agree at rtol 1e-6, MSIS included
+    (read from the samples' 0.025 / 0.975 quantiles); restricted to the 9 deciles only MSIS moves
+    (extrapolated)."""
+    from gluonts.model.evaluation import evaluate_forecasts
+    from upstream import _GiftEvalDataset, gluonts_metrics
+
+    root = _gift_folder(tmp_path / "data")
+    same_draws = {"context_length": CTX, "sampling": "full", "batch_size": 1}
+    ours = _run_gift(ckpt11, root, tmp_path / "run", **same_draws)
+    deciles = _run_gift(ckpt11, root, tmp_path / "deciles", **same_draws, levels=list(QUANTILE_LEVELS))
+
+    dataset = _GiftEvalDataset(root / "ett1" / "H", "ett1/H", "short", to_univariate=False)
+    horizon, windows = dataset.prediction_length, dataset.windows
+    assert (horizon, windows) == (48, 2)
+    test_data = dataset.test_data()
+    inputs = [dict(entry) for entry in test_data.input]
+    assert len(inputs) == 4 and all(e["target"].shape[0] == 2 for e in inputs)
+    # the adapter's per-window torch seed (a digest of the window's context): the only thing borrowed
+    seeder = moirai11(ckpt11)
+    seeds = [seeder.sample_seed(np.asarray(e["target"], np.float32), horizon) for e in inputs]
+    forecasts = oracle_moirai11(ckpt11, [np.asarray(e["target"]) for e in inputs], horizon, seeds)
+    frame = evaluate_forecasts(
+        forecasts,
+        test_data=test_data,
+        metrics=gluonts_metrics(),
+        axis=None,
+        mask_invalid_label=True,
+        allow_nan_forecast=False,
+        seasonality=24,
+    )
+    ref = {name: float(frame[name].iloc[0]) for name in METRIC_NAMES}
+    for name in METRIC_NAMES:
+        assert math.isclose(ours[name], ref[name], rel_tol=1e-6), (name, ours[name], ref[name])
+        if name != "MSIS":
+            assert math.isclose(deciles[name], ref[name], rel_tol=1e-6), (name, deciles[name], ref[name])
+    assert not math.isclose(deciles["MSIS"], ref["MSIS"], rel_tol=1e-3), (deciles["MSIS"], ref["MSIS"])
 
 
 # ---------------------------------------------------------------------------------------------- Moirai 2.0
@@ -506,7 +589,7 @@ def test_offline_hf_cache_subprocess(tmp_path, ckpt2):
 
 
 def test_runner_passes_levels_through(ckpt11, ckpt2):
-    """The engine's batching and splitting keep the adapter's levels (``score_dataset`` still assumes 9)."""
+    """The engine's batching and splitting keep the adapter's levels (11 for Moirai 1.1, 9 for Moirai 2.0)."""
     from toto_bench.runner import forecast_series
 
     task = SimpleNamespace(prediction_length=H_SHORT, freq="h", seasonality=24)
@@ -514,6 +597,7 @@ def test_runner_passes_levels_through(ckpt11, ckpt2):
     targets = [(50 + np.cumsum(rng.normal(size=(2, t)), -1)).astype(np.float32) for t in (200, 240)]
     cuts = [np.array([150, 170]), np.array([180, 200, 220])]
     m11, m2 = moirai11(ckpt11, num_samples=10, batch_size=3), moirai2(ckpt2, batch_size=3)
+    assert m11.levels == EVAL_LEVELS and m2.levels == QUANTILE_LEVELS
     for model in (m11, m2):
         out = forecast_series(model, targets, cuts, task)
         n_q = len(model.levels)
@@ -562,7 +646,7 @@ def test_registry(ckpt11, ckpt2):
             "num_samples": 100,
             "seed": 0,
             "sampling": "horizon",
-            "levels": list(QUANTILE_LEVELS),
+            "levels": list(EVAL_LEVELS),
             "batch_size": 512,
         }
         assert spec.settings_for("boom")["batch_size"] == 1

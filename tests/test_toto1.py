@@ -153,13 +153,18 @@ def test_registered_with_the_notebook_settings() -> None:
         "seed": 42,
         "float32_matmul_precision": "high",
     }
+    # every suite: the deciles plus the MSIS bounds, read from the samples (part of the results key)
+    assert spec.defaults == {"quantile_levels": list(EVAL_LEVELS)}
+    boom["quantile_levels"] = list(EVAL_LEVELS)
     assert spec.settings_for("boom") == boom and spec.settings_for("boomlet") == boom
     assert spec.settings_for("gift-eval") == {
+        "quantile_levels": list(EVAL_LEVELS),
         "context_length": 4096,
         "context_rule": "shortest-train",
         "num_samples": 256,
         "seed": 42,
     }
+    assert spec.settings_for("time") == spec.settings_for("lsf") == {"quantile_levels": list(EVAL_LEVELS)}
 
 
 def test_test_checkpoint_is_the_small_real_architecture(ckpt: Path, model: Toto1Forecaster) -> None:
@@ -208,12 +213,19 @@ def test_univariate_first_window_rule_and_samples_per_batch(ckpt, oracle) -> Non
     ctx = [series(5, 1, 130), series(6, 1, 180)]
     ctx[1][0, :9] = np.nan  # leading NaN
     fc = m.predict(ctx, 30, **KW)
-    assert fc.quantiles.shape == (2, 1, 30, 9) and fc.levels == QUANTILE_LEVELS
-    deciles = [EVAL_LEVELS.index(q) for q in QUANTILE_LEVELS]
+    assert fc.quantiles.shape == (2, 1, 30, 11) and fc.levels == EVAL_LEVELS  # the registered default
+    deciles = build(ckpt, "boom", samples_per_batch=4, quantile_levels=QUANTILE_LEVELS)
+    deciles.begin_task(task, first_context_length=130)
+    only9 = deciles.predict(ctx, 30, **KW)
+    assert only9.quantiles.shape == (2, 1, 30, 9) and only9.levels == QUANTILE_LEVELS
     for i, c in enumerate(ctx):
         q, mean = notebook_forecast(oracle, c, 30, context_length=130, seed=42, samples_per_batch=4)
-        np.testing.assert_array_equal(fc.quantiles[i], q[..., deciles])
+        np.testing.assert_array_equal(fc.quantiles[i], q)
         np.testing.assert_array_equal(fc.mean[i], mean)
+        np.testing.assert_array_equal(
+            only9.quantiles[i], q[..., [EVAL_LEVELS.index(x) for x in QUANTILE_LEVELS]]
+        )
+        np.testing.assert_array_equal(only9.mean[i], mean)
     m.begin_task(task, first_context_length=5000)
     assert m.past_length() == 2048
 
@@ -281,7 +293,7 @@ def test_engine_batching_is_irrelevant(ckpt) -> None:
         m.begin_task(task, first_context_length=int(cuts[0][0]))
         outs.append(forecast_series(m, targets, cuts, task))
     for a, b, c in zip(*outs, cuts, strict=True):
-        assert a.quantiles.shape == (len(c), 2, task.prediction_length, 9)
+        assert a.quantiles.shape == (len(c), 2, task.prediction_length, len(EVAL_LEVELS))
         np.testing.assert_array_equal(a.quantiles, b.quantiles)
         np.testing.assert_array_equal(a.mean, b.mean)
 
@@ -366,6 +378,84 @@ def test_eval_levels_score_exactly_like_the_sample_forecasts(model, oracle) -> N
     # Nine levels: MSIS's 0.025/0.975 bounds are extrapolated from the decile tails instead of read off the
     # samples.
     assert deciles_only["MSIS"] != pytest.approx(ref_metrics["MSIS"], rel=1e-3)
+
+
+def _run_gift(ckpt: Path, root: Path, out: Path, **settings: object) -> dict[str, float]:
+    """``run_suite`` (the engine behind ``toto-bench run``) with toto1's registered gift-eval settings,
+    ``SAMPLES`` paths and ``settings``; the 11 metrics of ``ett1/H/short`` from ``all_results.csv``."""
+    from toto_bench.runner import RunOptions, run_suite
+    from toto_bench.suites import get_suite
+
+    overrides = {"checkpoint": str(ckpt), "device": "cpu", "num_samples": SAMPLES, **settings}
+    options = RunOptions(
+        datasets=["ett1/H"],
+        terms=["short"],
+        output_dir=out,
+        data_dir=root,
+        progress=False,
+        settings=overrides,
+    )
+    summary = run_suite(
+        get_suite("gift-eval"), NAME, lambda: build_model(NAME, "gift-eval", **overrides), options
+    )
+    frame = pd.read_csv(summary.results_csv, float_precision="round_trip").set_index("dataset")
+    return {name: float(frame.loc["ett1/H/short", f"eval_metrics/{name}"]) for name in METRIC_NAMES}
+
+
+@pytest.mark.filterwarnings("ignore:'H' is deprecated:FutureWarning")  # gluonts reading GIFT-Eval's "H"
+def test_run_equals_gluonts_evaluation_of_the_notebook_predictor(ckpt, oracle, tmp_path) -> None:
+    """``toto-bench run``'s engine with toto1's registered gift-eval settings (default levels
+    ``EVAL_LEVELS``, ``context_rule="shortest-train"``) against the notebook's path on the same GIFT-Eval
+    folder: gift-eval ``Dataset`` windows (tests/upstream.py), ``TotoPredictor.create_for_eval`` with the
+    notebook's context length ``min(4096, shortest series - (W + 1)·H)``, one window at a time under the
+    adapter's window seed, and gluonts ``evaluate_forecasts`` of the ``TotoSampleForecast`` objects with the
+    11 notebook metrics. All 11 agree at rtol 1e-6, MSIS included; restricted to the deciles, only MSIS
+    moves."""
+    from layouts import write_dataset
+    from upstream import _GiftEvalDataset
+
+    items = [series(31, 2, 600), series(32, 2, 650)]
+    items[0][1, 300:320] = np.nan  # in the history of both windows (and inside their 456-step context)
+    items[1][0, -30:-25] = np.nan  # NaN labels in the last window
+    write_dataset(tmp_path / "data" / "ett1" / "H", items, freq="H")
+    ours = _run_gift(ckpt, tmp_path / "data", tmp_path / "run")
+    deciles = _run_gift(ckpt, tmp_path / "data", tmp_path / "deciles", quantile_levels=list(QUANTILE_LEVELS))
+
+    dataset = _GiftEvalDataset(tmp_path / "data" / "ett1" / "H", "ett1/H", "short", to_univariate=False)
+    horizon, windows = dataset.prediction_length, dataset.windows
+    context_length = min(4096, dataset.min_series_length - (windows + 1) * horizon)
+    assert (horizon, windows, context_length) == (48, 2, 456)
+    test_data = dataset.test_data()
+    predictor = TotoPredictor.create_for_eval(
+        oracle, horizon, context_length, Multivariate(batch_size=2), SAMPLES
+    )
+    forecasts = []
+    for entry in test_data.input:
+        ctx = np.asarray(entry["target"], dtype=np.float32)
+        data = ListDataset(
+            [{"start": entry["start"], "target": ctx, "item_id": entry["item_id"]}],
+            freq="h",
+            one_dim_target=False,
+        )
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(window_seed(42, ctx, horizon))
+            forecasts.extend(predictor.predict(data, num_samples=SAMPLES, use_kv_cache=True))
+    assert len(forecasts) == 4
+    frame = evaluate_forecasts(
+        forecasts,
+        test_data=test_data,
+        metrics=METRICS,
+        axis=None,
+        mask_invalid_label=True,
+        allow_nan_forecast=False,
+        seasonality=24,
+    )
+    ref = {name: float(frame[name].iloc[0]) for name in METRIC_NAMES}
+    for name in METRIC_NAMES:
+        np.testing.assert_allclose(ours[name], ref[name], rtol=1e-6, err_msg=name)
+        if name != "MSIS":
+            np.testing.assert_allclose(deciles[name], ref[name], rtol=1e-6, err_msg=name)
+    assert deciles["MSIS"] != pytest.approx(ref["MSIS"], rel=1e-3)
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -462,9 +552,7 @@ def test_hub_checkpoint_from_the_hf_cache_offline(tmp_path, ckpt) -> None:
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
     report = json.loads(proc.stdout.strip().splitlines()[-1])
-    assert (
-        "Datadog/Toto-Open-Base-1.0" in report["missing"] and "hf download" in report["missing"]
-    )
+    assert "Datadog/Toto-Open-Base-1.0" in report["missing"] and "hf download" in report["missing"]
     assert report["checkpoint"] == CHECKPOINT
     ctx = np.stack([np.linspace(0, 5, 90, dtype=np.float32), np.cos(np.arange(90, dtype=np.float32))])
     local = build(ckpt, num_samples=8, context_length=128).predict([ctx], 10, **KW).quantiles
