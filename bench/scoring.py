@@ -42,7 +42,7 @@ from toto_bench.forecasts import (
 )
 from toto_bench.hooks import DatasetLike, RunError, SuiteProtocol
 from toto_bench.runner import RunOptions, make_protocol
-from toto_bench.store import PROTOCOL_VERSION
+from toto_bench.store import PROTOCOL_VERSION, write_csv_atomic
 from toto_bench.suites import DatasetSpec, Suite
 
 __all__ = ["SCORED_NAME", "ScoreSummary", "score_run"]
@@ -145,7 +145,7 @@ def score_run(
             columns = protocol.result_columns
             rows.append(_score_config(protocol, spec, term, stored, data_dir, side_outputs))
     out = Path(output) if output is not None else run_folder / SCORED_NAME
-    _write_csv(out, pd.DataFrame(rows, columns=list(columns)))
+    write_csv_atomic(out, pd.DataFrame(rows, columns=list(columns)))
     return ScoreSummary(out, [str(r["dataset"]) for r in rows])
 
 
@@ -254,11 +254,3 @@ def _stored_items(
             "the data the run used, or rerun the model"
         )
     return items
-
-
-def _write_csv(path: Path, frame: pd.DataFrame) -> None:
-    """Write ``frame`` the way the results store writes ``all_results.csv`` (temp file + ``os.replace``)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    frame.to_csv(tmp, index=False, lineterminator="\n")
-    os.replace(tmp, path)

@@ -167,21 +167,26 @@ class ResultsStore:
 
     def write_csv(self, keys: Iterable[EntryKey]) -> Path:
         """Write ``all_results.csv`` for ``keys`` (suite order) atomically and return its path."""
-        frame = pd.DataFrame(self.rows(keys), columns=self.columns)
-        self.folder.mkdir(parents=True, exist_ok=True)
-        fd, name = tempfile.mkstemp(prefix=f".{RESULTS_NAME}.tmp-", dir=self.folder)
-        tmp = Path(name)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-                frame.to_csv(fh, index=False, lineterminator="\n")
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.chmod(tmp, 0o644)
-            os.replace(tmp, self.csv_path)
-        except BaseException:
-            tmp.unlink(missing_ok=True)
-            raise
+        write_csv_atomic(self.csv_path, pd.DataFrame(self.rows(keys), columns=self.columns))
         return self.csv_path
+
+
+def write_csv_atomic(path: Path, frame: pd.DataFrame) -> None:
+    """Write ``frame`` as ``all_results.csv`` is written (no index, ``\\n`` line ends) to ``path``: a unique
+    temp file beside it, fsynced, then ``os.replace``, so readers see the old file or the whole new one."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(prefix=f".{path.name}.tmp-", dir=path.parent)
+    tmp = Path(name)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+            frame.to_csv(fh, index=False, lineterminator="\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
 
 
 def write_json_atomic(path: Path, payload: Mapping[str, Any]) -> None:
