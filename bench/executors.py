@@ -203,10 +203,10 @@ class RayExecutor(Executor):
 
     def _connect(self, ray: Any) -> bool:
         """Connect to (or start) Ray; return whether this call started it (and must shut it down)."""
-        if ray.is_initialized():
-            return False
         if self.address is not None:
             check_reachable(self.address)
+        if ray.is_initialized():
+            return False
         try:
             if self.address is None:
                 ray.init(include_dashboard=False)

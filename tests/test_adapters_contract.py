@@ -11,15 +11,19 @@ test checkpoint: the first name of such a group runs every check, the others run
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterator
+import warnings
+from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from statistics import NormalDist
+from typing import Any, ClassVar
 
+import numpy as np
 import pytest
 
-from toto_bench.adapters.base import Forecaster
-from toto_bench.adapters.contract import CHECKS, ContractConfig
+from toto_bench.adapters.base import QUANTILE_LEVELS, Forecaster, QuantileForecast
+from toto_bench.adapters.contract import CHECKS, ContractConfig, check_forecaster
 from toto_bench.adapters.registry import ModelSpec, accepted_options, available_models, build_model
+from toto_bench.metrics.quantiles import EVAL_LEVELS
 
 #: Cheap baselines that need no checkpoint (the auto-* statsforecast models take seconds per series).
 CHECKPOINT_FREE = ("seasonal-naive", "naive")
@@ -105,3 +109,99 @@ def test_registered_model_passes_the_contract(models: _Models, name: str, check:
 def test_every_toto2_size_is_exercised() -> None:
     names = {name for name, _ in _cases()}
     assert {"toto2-4m", "toto2-22m", "toto2-313m", "toto2-1b", "toto2-2.5b"} <= names
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Levels: the 9 deciles or a strictly ascending superset (sample-based models add the MSIS bounds)
+
+#: A wider superset than EVAL_LEVELS, to show that any ascending superset is accepted.
+WIDE_LEVELS = (0.01, 0.025, *QUANTILE_LEVELS, 0.975, 0.99)
+
+
+class _StandIn:
+    """A deterministic multivariate stand-in: each variate's recent mean plus ``spread[level]`` at ``levels``.
+
+    ``spread`` is a normal quantile per level, so any ascending levels give sorted quantiles;
+    ``cross`` puts the lowest level above the next one (a crossing outside the deciles);
+    ``horizon1_levels``: other levels for horizon-1 calls (levels that change between calls).
+    """
+
+    name = "stand-in"
+    supports_multivariate: ClassVar[bool] = True
+    context_length = None
+
+    def __init__(
+        self,
+        levels: Sequence[float],
+        *,
+        cross: bool = False,
+        horizon1_levels: Sequence[float] | None = None,
+        sorted_: bool = True,
+    ) -> None:
+        self.levels = tuple(levels)
+        self.cross = cross
+        self.horizon1_levels = horizon1_levels
+        self.quantiles_sorted = sorted_
+
+    def predict(
+        self, contexts: list[np.ndarray], horizon: int, *, freq: str, seasonality: int
+    ) -> QuantileForecast:
+        levels = self.levels if horizon > 1 or self.horizon1_levels is None else tuple(self.horizon1_levels)
+        z = np.array([NormalDist().inv_cdf(min(max(q, 1e-6), 1 - 1e-6)) for q in levels])
+        if self.cross:
+            z[0] = z[1] + 1.0
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN tails: 0
+            level = [np.nan_to_num(np.nanmean(c[:, -48:], axis=1)) for c in contexts]
+        base = np.stack(level)[:, :, None, None] if contexts else np.zeros((0, 1, 1, 1))
+        steps = np.sqrt(np.arange(1, horizon + 1))[None, None, :, None]
+        q = (base + 2.0 * z[None, None, None, :] * steps).astype(np.float32)
+        return QuantileForecast(q, levels, mean=q[..., list(levels).index(0.5)] if 0.5 in levels else None)
+
+
+@pytest.mark.parametrize("levels", [QUANTILE_LEVELS, EVAL_LEVELS, WIDE_LEVELS], ids=["9", "11", "13"])
+def test_contract_accepts_the_deciles_or_an_ascending_superset(levels: tuple[float, ...]) -> None:
+    assert check_forecaster(_StandIn(levels)) == list(CHECKS)  # every check, the engine routing included
+
+
+@pytest.mark.parametrize(
+    ("levels", "message"),
+    [
+        ((0.025, *QUANTILE_LEVELS[:-1], 0.975), r"lack the deciles \[0\.9\]"),
+        ((*QUANTILE_LEVELS[:4], 0.5000001, *QUANTILE_LEVELS[5:]), r"lack the deciles \[0\.5\]"),
+        (QUANTILE_LEVELS[:4] + QUANTILE_LEVELS[5:], r"lack the deciles \[0\.5\]"),
+        ((0.0, *QUANTILE_LEVELS), r"include \[0\.0\] outside \(0, 1\)"),
+        ((*QUANTILE_LEVELS, 1.0), r"include \[1\.0\] outside \(0, 1\)"),
+        ((0.975, *QUANTILE_LEVELS), "not strictly ascending"),
+        ((0.1, *QUANTILE_LEVELS), "not strictly ascending"),
+    ],
+    ids=["no-0.9", "0.5-not-exact", "8-deciles", "level-0", "level-1", "unsorted", "duplicate"],
+)
+def test_contract_rejects_levels_that_are_not_an_ascending_superset(
+    levels: tuple[float, ...], message: str
+) -> None:
+    with pytest.raises(AssertionError, match=message):
+        CHECKS["output"](_StandIn(levels), ContractConfig())
+
+
+def test_contract_checks_the_order_of_every_level() -> None:
+    """A 0.025 quantile above the 0.1 one fails the ordering check, unless the adapter declares
+    ``quantiles_sorted = False`` (raw model output)."""
+    with pytest.raises(AssertionError, match=r"not sorted along the level axis: .* level 0\.025 = "):
+        CHECKS["output"](_StandIn(EVAL_LEVELS, cross=True), ContractConfig())
+    CHECKS["output"](_StandIn(EVAL_LEVELS, cross=True, sorted_=False), ContractConfig())
+
+
+def test_contract_requires_the_same_levels_on_every_call() -> None:
+    model = _StandIn(EVAL_LEVELS, horizon1_levels=QUANTILE_LEVELS)
+    with pytest.raises(
+        AssertionError, match=r"output \(horizon 1\): levels .* differ from an earlier call's"
+    ):
+        CHECKS["output"](model, ContractConfig())
+
+
+@pytest.mark.parametrize("name", ["moirai-1.1-small", "toto1"])
+def test_sample_based_models_return_eval_levels_in_the_contract(models: _Models, name: str) -> None:
+    """The contract above runs them at their registered default: the deciles plus the MSIS bounds."""
+    out = models.get(name).predict([np.full((2, 100), 5.0, np.float32)], 7, freq="H", seasonality=24)
+    assert out.levels == EVAL_LEVELS and out.quantiles.shape == (1, 2, 7, len(EVAL_LEVELS))
