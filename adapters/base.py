@@ -10,7 +10,8 @@ from typing import ClassVar, Protocol, runtime_checkable
 
 import numpy as np
 
-#: The nine quantile levels every adapter returns, sorted ascending.
+#: The nine deciles every adapter returns, sorted ascending; an adapter may return a strictly ascending
+#: superset (sample-based models: ``EVAL_LEVELS`` adds 0.025 / 0.975 for MSIS), see the contract.
 QUANTILE_LEVELS: tuple[float, ...] = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
 
 
@@ -46,7 +47,7 @@ class Forecaster(Protocol):
 
     ``predict`` takes a list of ``n`` contexts, each float32 ``[V, t_i]`` (full history, NaN for gaps;
     the adapter truncates to its own context length) and returns a :class:`QuantileForecast` with
-    ``quantiles [n, V, H, 9]``.
+    ``quantiles [n, V, H, Q]`` at ``levels``: the 9 deciles or an ascending superset of them.
 
     Optional attributes: ``batch_size`` (int: the engine hands over at most that many contexts per call;
     ``None``/absent: all of a task's contexts at once) and ``quantiles_sorted`` (default True; False when
@@ -69,7 +70,7 @@ class PrefixForecaster(Protocol):
 
     The engine calls ``predict_prefixes`` instead of ``predict`` when an adapter has it: ``series`` is
     float32 ``[V, T]`` (one item, full length) and ``cuts`` ``[W]`` the window starts, so window ``w``'s
-    context is ``series[:, :cuts[w]]``. Returns ``quantiles [W, V, H, 9]`` (+ optional mean ``[W, V, H]``),
+    context is ``series[:, :cuts[w]]``. Returns ``quantiles [W, V, H, Q]`` (+ optional mean ``[W, V, H]``),
     identical to ``predict([series[:, :c] for c in cuts], ...)``.
     """
 

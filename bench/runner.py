@@ -16,7 +16,7 @@ of the selection is in the store.
 
 Data flow per series ``target [V, T]`` and task::
 
-    cuts [W]  ──►  contexts target[:, lo:cut]  ──►  model  ──►  quantiles [w, V, H, 9] (+ mean), w ≤ W
+    cuts [W]  ──►  contexts target[:, lo:cut]  ──►  model  ──►  quantiles [w, V, H, Q] (+ mean), w ≤ W
                                                                      │   (chunks of bounded size)
                     labels [w, V, H] (+ per-window scales)  ──►  scorer.update  ──►  scorer.row()
 
@@ -341,7 +341,7 @@ def forecast_series(
 
     Prefix-aware models (:class:`PrefixForecaster`) get each whole series once. Other models get lists of
     context views in batches of ``model.batch_size`` (all at once when the model has none); the outputs are
-    scattered back to one ``[W, V, H, 9]`` forecast per series (see :func:`forecast_parts`, which streams).
+    scattered back to one ``[W, V, H, Q]`` forecast per series (see :func:`forecast_parts`, which streams).
     """
     parts: list[list[QuantileForecast]] = [[] for _ in targets]
     for part in forecast_parts(model, targets, cuts, task):
@@ -365,7 +365,7 @@ def forecast_windows(model: Forecaster, target: np.ndarray, cuts: np.ndarray, ta
         task: the config (horizon, freq, seasonality).
 
     Returns:
-        quantiles ``[W, V, H, 9]`` (+ mean ``[W, V, H]``). Univariate models see each variate alone.
+        quantiles ``[W, V, H, Q]`` (+ mean ``[W, V, H]``). Univariate models see each variate alone.
     """
     return forecast_series(model, [target], [cuts], task)[0]
 

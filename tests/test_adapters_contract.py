@@ -6,6 +6,11 @@ Registered names that differ only in their published checkpoint (``toto2-4m`` ..
 factory, one test checkpoint and the same settings) build the same adapter once ``checkpoint=`` points at the
 test checkpoint: the first name of such a group runs every check, the others run ``attributes`` and
 ``output`` so each name is still built and exercised.
+
+The contract's level rule is checked on a deterministic stand-in: the 9 deciles or any strictly ascending
+superset inside (0, 1) pass every check (engine routing included); missing, inexact, out-of-range, unsorted
+or duplicated levels, a crossing at a non-decile level and levels that change between calls are rejected with
+a message naming them. Moirai 1.1 and Toto 1.0 run the contract at their default ``EVAL_LEVELS``.
 """
 
 from __future__ import annotations

@@ -6,7 +6,9 @@ Oracles (none of them use the adapter's input construction):
   ``PyTorchPredictor``, BOOM's batch size) on gluonts data entries, each under the adapter's seed for that
   context; with ``sampling="full"`` its ``SampleForecast`` objects' ``quantile(q)`` / ``mean`` equal the
   adapter's output bit for bit (batched adapter passes: to float rounding). ``seed=None`` is checked
-  against the predictor on the whole batch under one global seed.
+  against the predictor on the whole batch under one global seed. End to end, ``run_suite`` on a GIFT-Eval
+  folder equals gluonts ``evaluate_forecasts`` of that predictor's forecasts of the gift-eval ``Dataset``
+  windows, all 11 metrics (MSIS from the default ``EVAL_LEVELS``).
 * Moirai 2.0, GIFT-Eval: ``Moirai2Forecast(context_length, target_dim=1).predict(list_of_targets)``, as the
   notebook calls it.
 * Moirai 2.0, BOOM: the gluonts predictor's ``input_transform`` (``create_predictor`` still builds on gluonts

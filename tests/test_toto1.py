@@ -6,6 +6,8 @@ The oracle is what the BOOM / GIFT-Eval notebooks run: a gluonts dataset of the 
 once per run; the adapter seeds every window with :func:`window_seed`, so the oracle is run one window at a
 time under that same seed — everything else (preprocessing, padding, sampling, reductions) is upstream's
 code. The model is the real Toto 1.0 architecture at a small size (``TEST_CONFIG``) with random weights.
+End to end, ``run_suite`` on a GIFT-Eval folder equals gluonts ``evaluate_forecasts`` of the predictor's
+forecasts of the gift-eval ``Dataset`` windows, all 11 metrics (MSIS from the default ``EVAL_LEVELS``).
 """
 
 from __future__ import annotations
