@@ -41,7 +41,7 @@ examples:
   toto-bench leaderboard --suite boom --results-dir R --breakdown domain --format csv --output tables/
   toto-bench score --suite gift-eval --run-dir results/gift-eval/seasonal-naive
   toto-bench report --suite boom --results-dir ../shared/data/boom/results --output site/
-  toto-bench import --suite boom --from ../shared/data/boom/results --properties boom_properties.json
+  toto-bench import --suite boom --from ../shared/data/boom/results
   toto-bench leaderboard --suite boom --results-dir results/boom --stats --format csv --output tables/
 """
 
