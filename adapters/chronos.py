@@ -62,6 +62,7 @@ import numpy as np
 from toto_bench.adapters.base import QUANTILE_LEVELS, QuantileForecast
 from toto_bench.adapters.common import (
     checkpoint_source,
+    module_facts,
     offline_hint,
     require,
     resolve_device,
@@ -244,12 +245,11 @@ class ChronosBoltForecaster:
             "model_id": BOLT_CHECKPOINTS.get(self.name, self.checkpoint),
             "checkpoint": self.checkpoint,
             "device": self.device,
-            "dtype": str(next(module.parameters()).dtype).removeprefix("torch."),
             "context_length": self.context_length,
             "decode_mode": f"quantile head, {step} steps per pass (longer horizons unrolled on the median)",
             "batch_size": self.batch_size,
             "seed": None,
-            "parameters": int(sum(p.numel() for p in module.parameters())),
+            **module_facts(module),
             "oom_batch_sizes": list(self.oom_events),
         }
 
@@ -398,12 +398,11 @@ class Chronos2Forecaster:
             "model_id": CHRONOS2_CHECKPOINT,
             "checkpoint": self.checkpoint,
             "device": self.device,
-            "dtype": str(next(module.parameters()).dtype).removeprefix("torch."),
             "context_length": self.context_length,
             "decode_mode": f"quantile head, {joint}",
             "batch_size": self.pipeline_batch_size,
             "seed": None,
-            "parameters": int(sum(p.numel() for p in module.parameters())),
+            **module_facts(module),
             "cross_learning": self.cross_learning,
             "oom_events": [list(e) for e in self.oom_events],
         }

@@ -146,3 +146,12 @@ def offline_hint(checkpoint_id: str, exc: BaseException) -> str:
 def settings_dict(**values: Any) -> dict[str, Any]:
     """Run-record settings without ``None`` entries."""
     return {k: v for k, v in values.items() if v is not None}
+
+
+def module_facts(module: Any) -> dict[str, Any]:
+    """``dtype`` (of the first parameter, e.g. ``float32``) and ``parameters`` (count) of a torch module,
+    for an adapter's ``describe()``."""
+    return {
+        "dtype": str(next(module.parameters()).dtype).removeprefix("torch."),
+        "parameters": int(sum(p.numel() for p in module.parameters())),
+    }

@@ -77,6 +77,7 @@ import numpy as np
 from toto_bench.adapters.base import QUANTILE_LEVELS, QuantileForecast
 from toto_bench.adapters.common import (
     checkpoint_source,
+    module_facts,
     offline_hint,
     require,
     resolve_device,
@@ -312,12 +313,11 @@ class _MoiraiBase:
             "model_id": self.default_checkpoint,
             "checkpoint": self.checkpoint,
             "device": self.device,
-            "dtype": str(next(self.model.parameters()).dtype).removeprefix("torch."),
             "context_length": self.context_length,
             "decode_mode": self._decode_mode(),
             "batch_size": self.batch_size,
             "seed": getattr(self, "seed", None),
-            "parameters": int(sum(p.numel() for p in self.model.parameters())),
+            **module_facts(self.model),
         }
         out.update({k: v for k, v in self.settings.items() if k not in out})
         return out

@@ -42,6 +42,7 @@ import numpy as np
 from toto_bench.adapters.base import QUANTILE_LEVELS, QuantileForecast
 from toto_bench.adapters.common import (
     checkpoint_source,
+    module_facts,
     offline_hint,
     require,
     resolve_device,
@@ -351,14 +352,13 @@ class Toto2Forecaster:
             "checkpoint_dir": str(self.folder),
             "revision": self.revision,
             "device": self.device,
-            "dtype": str(next(self.model.parameters()).dtype).removeprefix("torch."),
             "context_length": self.context_length,
             "decode_mode": "single pass" if block is None else f"block decoding ({block} steps)",
             "batch_size": self.batch_size,
             "seed": None,  # deterministic: quantiles come straight from the head
             "decode_block_size": block,
             "patch_size": self.patch_size,
-            "parameters": int(sum(p.numel() for p in self.model.parameters())),
+            **module_facts(self.model),
             "batch_size_halvings": list(self.batch_size_halvings),
         }
 
