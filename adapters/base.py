@@ -10,9 +10,9 @@ from typing import ClassVar, Protocol, runtime_checkable
 
 import numpy as np
 
-#: The nine deciles every adapter returns, sorted ascending; an adapter may return a strictly ascending
-#: superset (sample-based models: ``EVAL_LEVELS`` adds 0.025 / 0.975 for MSIS), see the contract.
-QUANTILE_LEVELS: tuple[float, ...] = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
+from toto_bench.metrics.quantiles import QUANTILE_LEVELS
+
+__all__ = ["QUANTILE_LEVELS", "Forecaster", "PrefixForecaster", "QuantileForecast"]
 
 
 @dataclass(frozen=True)

@@ -237,7 +237,8 @@ class ChronosBoltForecaster:
         self._warned_long = False
 
     def describe(self) -> dict[str, Any]:
-        """What a run record should say about this model (see :func:`toto_bench.record.describe_model`)."""
+        """What a run record should say about this model (the :class:`~toto_bench.adapters.base.Describes`
+        hook)."""
         module = self.pipeline.model
         step = int(self.pipeline.model_prediction_length)
         return {
@@ -387,7 +388,8 @@ class Chronos2Forecaster:
         self._rounds = 0
 
     def describe(self) -> dict[str, Any]:
-        """What a run record should say about this model (see :func:`toto_bench.record.describe_model`).
+        """What a run record should say about this model (the :class:`~toto_bench.adapters.base.Describes`
+        hook).
 
         ``batch_size`` is the pipeline's (rows per cross-learning group); the engine hands over whole tasks.
         """

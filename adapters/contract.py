@@ -25,7 +25,7 @@ with itself under a transformation that must not change its answer (batch compos
 - ``mixed_lengths``: contexts of very different lengths (shorter than a patch, longer than the model's
   context) in one batch give the same numbers as alone;
 - ``determinism``: two calls after seeding the RNGs with the same seed give identical numbers;
-- ``multivariate_routing``: through the engine (:func:`toto_bench.runner.forecast_series`) a ``[V, T]``
+- ``multivariate_routing``: through the engine (:func:`toto_bench.engine.runner.forecast_series`) a ``[V, T]``
   series gives ``[W, V, H, Q]``; multivariate models receive ``[V, t]`` contexts, univariate ones ``[1, t]``,
   and each variate's forecast equals a direct call on that context.
 """
@@ -389,8 +389,8 @@ class _Recorder:
 
 def check_multivariate_routing(model: Forecaster, config: ContractConfig) -> None:
     """Through the engine, a ``[V, T]`` series gives ``[W, V, H, Q]`` and the right context shapes."""
-    from toto_bench.protocol import Task
-    from toto_bench.runner import forecast_series
+    from toto_bench.engine.forecasting import forecast_series
+    from toto_bench.engine.tasks import Task
 
     rng = np.random.default_rng(config.seed + 6)
     n_var, windows, horizon = config.n_variates, 3, config.horizon

@@ -307,7 +307,8 @@ class _MoiraiBase:
         return "quantile head"
 
     def describe(self) -> dict[str, Any]:
-        """What a run record should say about this model (see :func:`toto_bench.record.describe_model`)."""
+        """What a run record should say about this model (the :class:`~toto_bench.adapters.base.Describes`
+        hook)."""
         out: dict[str, Any] = {
             "name": self.name,
             "model_id": self.default_checkpoint,

@@ -254,7 +254,8 @@ class _NaiveBase:
         return int(seasonality) if self._uses_season else 1
 
     def describe(self) -> dict[str, Any]:
-        """What a run record should say about this model (see :func:`toto_bench.record.describe_model`)."""
+        """What a run record should say about this model (the :class:`~toto_bench.adapters.base.Describes`
+        hook)."""
         return {
             "name": self.name,
             "model_id": self.name,
@@ -601,7 +602,8 @@ class AutoStatsForecaster:
         return sorted({r.config for r in self.fallbacks if r.config is not None})
 
     def describe(self) -> dict[str, Any]:
-        """What a run record should say about this model (see :func:`toto_bench.record.describe_model`)."""
+        """What a run record should say about this model (the :class:`~toto_bench.adapters.base.Describes`
+        hook)."""
         return {
             "name": self.name,
             "model_id": f"statsforecast.{self._class_name}",

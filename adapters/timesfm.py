@@ -296,7 +296,8 @@ class TimesFMForecaster:
         self._compiled: tuple[int, int, int] | None = None
 
     def describe(self) -> dict[str, Any]:
-        """What a run record should say about this model (see :func:`toto_bench.record.describe_model`)."""
+        """What a run record should say about this model (the :class:`~toto_bench.adapters.base.Describes`
+        hook)."""
         module = self.model.model
         return {
             "name": self.name,

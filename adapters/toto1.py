@@ -67,7 +67,7 @@ from toto_bench.adapters.registry import ModelSpec, register
 from toto_bench.metrics.quantiles import EVAL_LEVELS, check_levels, quantiles_from_samples
 
 if TYPE_CHECKING:
-    from toto_bench.protocol import Task
+    from toto_bench.engine.tasks import Task
 
 __all__ = [
     "CHECKPOINT",
@@ -301,7 +301,8 @@ class Toto1Forecaster:
         self._warned_no_task = False
 
     def describe(self) -> dict[str, Any]:
-        """What a run record should say about this model (see :func:`toto_bench.record.describe_model`).
+        """What a run record should say about this model (the :class:`~toto_bench.adapters.base.Describes`
+        hook).
 
         ``checkpoint`` is the folder or hub id loaded (its folder and revision are found by the record);
         ``samples_per_batch`` is the current one (smaller after an out-of-memory halving).

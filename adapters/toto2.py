@@ -342,7 +342,7 @@ class Toto2Forecaster:
 
         ``revision`` is the hub commit (the snapshot folder's name) when loaded from the hub, else None;
         ``batch_size`` is the current one (smaller after an out-of-memory halving, listed in
-        ``batch_size_halvings``). See :func:`toto_bench.record.describe_model` for the keys.
+        ``batch_size_halvings``). See :func:`toto_bench.engine.record.describe_model` for the keys.
         """
         block = self.decode_block_size
         return {

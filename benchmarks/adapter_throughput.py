@@ -2,7 +2,8 @@
 
 For each adapter (random weights; Toto 2.0 at the official 4m shape, other families at their registered test
 checkpoint, which is smaller than the published models) and each shape, the engine's own path
-(:func:`toto_bench.runner.forecast_series`: context views, batching by ``model.batch_size``, the adapter's
+(:func:`toto_bench.engine.forecasting.forecast_series`: context views, batching by ``model.batch_size``, the
+adapter's
 preprocessing, the model call, output conversion, scatter back to series) is timed against the time spent
 inside the model package's lowest-level call (``Toto2Model.forecast``, ``pipeline.predict``, ...), measured by
 wrapping that call (with CUDA synchronisation on a GPU). ``outside %`` = (wall − inside) / wall; the target is
@@ -36,8 +37,8 @@ import numpy as np
 from toto_bench.adapters.base import Forecaster
 from toto_bench.adapters.common import MissingExtraError
 from toto_bench.adapters.registry import ModelSpec, accepted_options, available_models, build_model
-from toto_bench.protocol import Task
-from toto_bench.runner import forecast_series
+from toto_bench.engine.forecasting import forecast_series
+from toto_bench.engine.tasks import Task
 
 #: Adapter class → (attribute holding the model object, its method that runs the network). The first one
 #: present on the adapter is timed.

@@ -173,13 +173,13 @@ def profile_ours(root: Path, properties: Path, top: int) -> str:
 #: Engine steps timed by ``--breakdown`` (``module``, ``attribute path``) → label. Wrapping them costs
 #: ~1 µs per call (about 40k calls), unlike cProfile which slows every Python call.
 TIMED_STEPS: dict[tuple[str, str], str] = {
-    ("toto_bench.runner", "load_dataset"): "runner.load_dataset (datasets.load_from_disk + with_format)",
-    ("toto_bench.runner", "forecast_windows"): "runner.forecast_windows (seasonal naive adapter)",
+    ("toto_bench.engine.protocol", "load_dataset"): "load_dataset (datasets.load_from_disk + with_format)",
+    ("toto_bench.engine.forecasting", "forecast_windows"): "forecast_windows (seasonal naive adapter)",
     ("toto_bench.metrics.evaluate", "MetricAccumulator.update"): "metrics MetricAccumulator.update",
-    ("toto_bench.runner", "seasonal_errors"): "metrics seasonal_errors",
-    ("toto_bench.store", "ResultsStore.add"): "store ResultsStore.add (one fsync per config)",
-    ("toto_bench.runner", "window_labels"): "runner.window_labels",
-    ("toto_bench.runner", "data_fingerprint"): "runner.data_fingerprint",
+    ("toto_bench.suites.gift_eval", "seasonal_errors"): "metrics seasonal_errors",
+    ("toto_bench.engine.store", "ResultsStore.add"): "store ResultsStore.add (one fsync per config)",
+    ("toto_bench.suites.gift_eval", "window_labels"): "window_labels",
+    ("toto_bench.engine.protocol", "folder_fingerprint"): "folder_fingerprint",
 }
 BREAKDOWN_TAG = "BREAKDOWN-JSON "
 

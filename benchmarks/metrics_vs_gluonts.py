@@ -247,8 +247,18 @@ def main() -> None:
             assert math.isclose(a, b, rel_tol=RTOL, abs_tol=0.0), f"{cfg} {name}: ours={a!r} gluonts={b!r}"
             worst = max(worst, abs(a - b) / abs(b))
         n, v, h = quantiles.shape[:3]
-        g = groups.setdefault(row_label(cfg), {"configs": 0, "windows": 0, "points": 0, "g": 0.0, "o": 0.0,
-                                                "worst": 0.0, "boom": cfg.items == 1})
+        g = groups.setdefault(
+            row_label(cfg),
+            {
+                "configs": 0,
+                "windows": 0,
+                "points": 0,
+                "g": 0.0,
+                "o": 0.0,
+                "worst": 0.0,
+                "boom": cfg.items == 1,
+            },
+        )
         g["configs"] += 1
         g["windows"] += n
         g["points"] += n * v * h
@@ -256,22 +266,30 @@ def main() -> None:
         g["o"] += t_o
         g["worst"] = max(g["worst"], worst)
 
-    print(f"{'configs':26s} {'n':>4s} {'windows':>8s} {'points':>9s} {'gluonts s':>10s} {'ours s':>8s} "
-          f"{'speedup':>8s} {'max rel diff':>12s}")
+    print(
+        f"{'configs':26s} {'n':>4s} {'windows':>8s} {'points':>9s} {'gluonts s':>10s} {'ours s':>8s} "
+        f"{'speedup':>8s} {'max rel diff':>12s}"
+    )
     for name, g in sorted(groups.items(), key=lambda kv: (not kv[1]["boom"], kv[0])):
-        print(f"{name:26s} {g['configs']:4d} {g['windows']:8d} {g['points']:9d} {g['g']:10.3f} {g['o']:8.4f} "
-              f"{g['g'] / g['o']:8.1f} {g['worst']:12.2e}")
+        print(
+            f"{name:26s} {g['configs']:4d} {g['windows']:8d} {g['points']:9d} {g['g']:10.3f} {g['o']:8.4f} "
+            f"{g['g'] / g['o']:8.1f} {g['worst']:12.2e}"
+        )
     for label, sel in (("BOOM-like", True), ("GIFT-like", False)):
         part = [g for g in groups.values() if g["boom"] is sel]
         if part:
             t_g, t_o = sum(g["g"] for g in part), sum(g["o"] for g in part)
             n_cfg = sum(g["configs"] for g in part)
-            print(f"subtotal {label} ({n_cfg} configs): gluonts {t_g:.3f} s, ours {t_o:.4f} s, "
-                  f"speedup {t_g / t_o:.1f}")
+            print(
+                f"subtotal {label} ({n_cfg} configs): gluonts {t_g:.3f} s, ours {t_o:.4f} s, "
+                f"speedup {t_g / t_o:.1f}"
+            )
     total_g = sum(g["g"] for g in groups.values())
     total_o = sum(g["o"] for g in groups.values())
-    print(f"total ({sum(g['configs'] for g in groups.values())} configs): gluonts {total_g:.3f} s, "
-          f"ours {total_o:.4f} s")
+    print(
+        f"total ({sum(g['configs'] for g in groups.values())} configs): gluonts {total_g:.3f} s, "
+        f"ours {total_o:.4f} s"
+    )
     print(f"speedup: {total_g / total_o:.1f}")
 
 

@@ -40,7 +40,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from toto_bench.adapters.base import QUANTILE_LEVELS
+from toto_bench.metrics.quantiles import QUANTILE_LEVELS
 
 from . import _kernels
 from .quantiles import CRPS_LEVELS, MSIS_LEVELS, LevelGetter, check_levels, level_function
@@ -106,8 +106,18 @@ def _flat(a: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
 class _Partial:
     """Float64 sums and counts of one chunk; committed to the accumulator only once complete."""
 
-    __slots__ = ("ae", "ae_nan", "n", "nan_keys", "ql", "ratio_count", "ratio_sum", "sq_mean", "sq_median",
-                 "sum_abs")
+    __slots__ = (
+        "ae",
+        "ae_nan",
+        "n",
+        "nan_keys",
+        "ql",
+        "ratio_count",
+        "ratio_sum",
+        "sq_mean",
+        "sq_median",
+        "sum_abs",
+    )
 
     def __init__(self) -> None:
         self.n = 0
@@ -336,8 +346,17 @@ class MetricAccumulator:
         out = np.empty(_kernels.N_CHUNK_FIELDS)
         plan = self._plan
         ok = _kernels.chunk_sums(
-            y, q, se, y if mean is None else mean, mean is not None, plan.index, plan.const, frac, flags,
-            plan.ql_coef, out,
+            y,
+            q,
+            se,
+            y if mean is None else mean,
+            mean is not None,
+            plan.index,
+            plan.const,
+            frac,
+            flags,
+            plan.ql_coef,
+            out,
         )
         if not ok:
             return None
@@ -465,7 +484,12 @@ class MetricAccumulator:
 
     @staticmethod
     def _fast_ratio(
-        p: _Partial, name: str, num: np.ndarray, den: np.ndarray, quotient: np.ndarray, n_valid: int,
+        p: _Partial,
+        name: str,
+        num: np.ndarray,
+        den: np.ndarray,
+        quotient: np.ndarray,
+        n_valid: int,
         valid: np.ndarray,
     ) -> None:
         total = quotient.sum(dtype=np.float64)

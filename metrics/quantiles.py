@@ -18,12 +18,11 @@ from itertools import pairwise
 
 import numpy as np
 
-from toto_bench.adapters.base import QUANTILE_LEVELS
-
 __all__ = [
     "CRPS_LEVELS",
     "EVAL_LEVELS",
     "MSIS_LEVELS",
+    "QUANTILE_LEVELS",
     "check_levels",
     "level_array",
     "level_function",
@@ -42,6 +41,11 @@ EVAL_LEVELS: tuple[float, ...] = (MSIS_LEVELS[0], *CRPS_LEVELS, MSIS_LEVELS[1])
 
 _TOL = 1e-8  # ExponentialTailApproximation default
 _SAMPLE_BLOCK_ELEMS = 1 << 22
+
+
+#: The nine deciles every adapter returns, sorted ascending; an adapter may return a strictly ascending
+#: superset (sample-based models: ``EVAL_LEVELS`` adds 0.025 / 0.975 for MSIS), see the adapter contract.
+QUANTILE_LEVELS: tuple[float, ...] = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
 
 
 def check_levels(levels: Sequence[float], n_quantiles: int | None = None) -> tuple[float, ...]:

@@ -10,11 +10,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from toto_bench.boards import compute_board
+from toto_bench.boards.document import compute_board
+from toto_bench.boards.leaderboard import Leaderboard, gift_eval_leaderboard, time_leaderboard
+from toto_bench.boards.statistics import board_statistics
 from toto_bench.cli import main
 from toto_bench.metrics.aggregate import gmean, shifted_gmean
 from toto_bench.metrics.bootstrap import (
-    board_statistics,
     bootstrap_aggregates,
     draw_indices,
     percentile_interval,
@@ -22,7 +23,6 @@ from toto_bench.metrics.bootstrap import (
     resample_counts,
     win_rates,
 )
-from toto_bench.metrics.leaderboard import Leaderboard, gift_eval_leaderboard, time_leaderboard
 
 SHARED_BOOM = Path(__file__).resolve().parents[2] / "shared" / "data" / "boom"
 NAN, INF = float("nan"), float("inf")

@@ -28,8 +28,8 @@ import pytest
 from toto_bench.adapters.base import QUANTILE_LEVELS, Forecaster
 from toto_bench.adapters.common import MissingExtraError
 from toto_bench.adapters.registry import available_models, build_model
-from toto_bench.protocol import Task, window_cuts
-from toto_bench.runner import forecast_series
+from toto_bench.engine.forecasting import forecast_series
+from toto_bench.engine.tasks import Task, window_cuts
 
 chronos = pytest.importorskip("chronos", reason="the chronos extra: pip install 'toto-bench[chronos]'")
 torch = pytest.importorskip("torch")

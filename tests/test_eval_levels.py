@@ -27,12 +27,12 @@ from layouts import write_dataset
 from toto_bench.adapters.base import QUANTILE_LEVELS, QuantileForecast
 from toto_bench.adapters.registry import available_models
 from toto_bench.cli import main
-from toto_bench.forecasts import forecasts_path
-from toto_bench.hooks import RunError
+from toto_bench.engine.forecasts import forecasts_path
+from toto_bench.engine.protocol import RunError
+from toto_bench.engine.runner import RunOptions, run_suite
 from toto_bench.metrics.quantiles import EVAL_LEVELS
-from toto_bench.runner import RunOptions, run_suite
 from toto_bench.suites import get_suite
-from toto_bench.timebench import decile_quantiles
+from toto_bench.suites.time import decile_quantiles
 
 #: Positions of the deciles in EVAL_LEVELS, written out (0.025 first, 0.975 last).
 DECILE_COLUMNS = [1, 2, 3, 4, 5, 6, 7, 8, 9]

@@ -26,19 +26,19 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from toto_bench import forecasts as forecasts_module
 from toto_bench.adapters.base import QUANTILE_LEVELS, QuantileForecast
+from toto_bench.boards.scoring import score_run
 from toto_bench.cli import main
-from toto_bench.forecasts import (
+from toto_bench.engine import forecasts as forecasts_module
+from toto_bench.engine.forecasts import (
     ForecastRecorder,
     forecasts_path,
     load_forecasts,
     read_forecast_file,
     saved_configs,
 )
-from toto_bench.hooks import RunError, Scorer
-from toto_bench.runner import RunOptions, run_suite
-from toto_bench.scoring import score_run
+from toto_bench.engine.protocol import RunError, Scorer
+from toto_bench.engine.runner import RunOptions, run_suite
 from toto_bench.suites import get_suite
 
 GIFT_DATASETS = ["ett1/H", "m4_hourly", "bitbrains_fast_storage/H"]
@@ -95,7 +95,7 @@ def _score(folder: Path, output: Path, *extra: str, suite: str = "gift-eval") ->
 
 
 def _targets(root: Path, storage: str) -> dict[str, np.ndarray]:
-    from toto_bench.data import load_dataset
+    from toto_bench.engine.data import load_dataset
 
     return {s.item_id: s.target for s in load_dataset("gift-eval", storage, root)}
 

@@ -11,9 +11,9 @@ import pandas as pd
 import pytest
 from layouts import SHARED, build_ett, build_m4_hourly, shared_data
 
-from toto_bench import gift_eval
-from toto_bench.data import StoredDataset, load_dataset
-from toto_bench.protocol import Task, window_cuts
+from toto_bench.engine.data import StoredDataset, load_dataset
+from toto_bench.engine.tasks import Task, window_cuts
+from toto_bench.suites import gift_eval
 
 # The `dataset` column of SalesforceAIResearch/gift-eval results/Toto_2.0_22m/all_results.csv (commit
 # 84493be), in file order.

@@ -11,9 +11,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from toto_bench.boards.leaderboard import gift_eval_leaderboard
 from toto_bench.cli import main
-from toto_bench.metrics.leaderboard import gift_eval_leaderboard
-from toto_bench.results import has_leakage, load_metadata, load_results
+from toto_bench.engine.results import has_leakage, load_metadata, load_results
 from toto_bench.suites import get_suite
 
 #: model → (config.json fields or None for no file); upstream field names and value spellings

@@ -17,14 +17,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from toto_bench.boom import (
+from toto_bench.boards.leaderboard import Leaderboard, boom_leaderboard, order_models
+from toto_bench.engine.results import ResultsError, load_results
+from toto_bench.suites.boom import (
     LOW_VARIANCE_DATASETS,
     PUBLISHED_MODEL_ORDER,
     BoomProperties,
     boom_configs,
 )
-from toto_bench.metrics.leaderboard import Leaderboard, boom_leaderboard, order_models
-from toto_bench.results import ResultsError, load_results
 
 SHARED = Path(__file__).parents[1].parent / "shared"
 BOOM = SHARED / "data" / "boom"

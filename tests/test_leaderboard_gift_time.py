@@ -15,8 +15,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from toto_bench.metrics.leaderboard import gift_eval_leaderboard, time_leaderboard
-from toto_bench.results import ResultsError
+from toto_bench.boards.leaderboard import gift_eval_leaderboard, time_leaderboard
+from toto_bench.engine.results import ResultsError
 
 NAN = float("nan")
 INF = float("inf")

@@ -28,10 +28,11 @@ import pytest
 from toto_bench.adapters.base import QuantileForecast
 from toto_bench.adapters.statistical import NaiveForecaster
 from toto_bench.cli import main
-from toto_bench.lsf import lsf_borders
-from toto_bench.protocol import build_task
-from toto_bench.runner import RunOptions, forecast_parts, forecast_series, run_suite
+from toto_bench.engine.forecasting import forecast_parts, forecast_series
+from toto_bench.engine.runner import RunOptions, run_suite
+from toto_bench.engine.tasks import build_task
 from toto_bench.suites import get_suite
+from toto_bench.suites.lsf import lsf_borders
 
 #: LTSF-Linear (cure-lab/LTSF-Linear) "Repeat" row, H = 96: (MSE, MAE).
 PUBLISHED_REPEAT_96 = {

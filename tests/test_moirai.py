@@ -367,7 +367,7 @@ def _gift_folder(root: Path) -> Path:
 def _run_gift(ckpt: Path, root: Path, out: Path, **settings) -> dict[str, float]:
     """``run_suite`` (the engine behind ``toto-bench run``) with the registered gift-eval settings of
     ``moirai-1.1-small`` plus ``settings``; the 11 metrics of ``ett1/H/short`` from ``all_results.csv``."""
-    from toto_bench.runner import RunOptions, run_suite
+    from toto_bench.engine.runner import RunOptions, run_suite
     from toto_bench.suites import get_suite
 
     def factory():
@@ -592,7 +592,7 @@ def test_offline_hf_cache_subprocess(tmp_path, ckpt2):
 
 def test_runner_passes_levels_through(ckpt11, ckpt2):
     """The engine's batching and splitting keep the adapter's levels (11 for Moirai 1.1, 9 for Moirai 2.0)."""
-    from toto_bench.runner import forecast_series
+    from toto_bench.engine.forecasting import forecast_series
 
     task = SimpleNamespace(prediction_length=H_SHORT, freq="h", seasonality=24)
     rng = np.random.default_rng(5)

@@ -15,8 +15,8 @@ import pandas as pd
 import pytest
 from layouts import SHARED, write_dataset
 
-from toto_bench.data import load_dataset
-from toto_bench.protocol import (
+from toto_bench.engine.data import load_dataset
+from toto_bench.engine.tasks import (
     base_freq,
     build_task,
     freq_label,

@@ -19,8 +19,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from toto_bench.boards.report import ForecastPanel, forecast_svg, html_page, sortable_table
 from toto_bench.cli import main
-from toto_bench.report import ForecastPanel, forecast_svg, html_page, sortable_table
 
 SHARED_BOOM = layouts.SHARED / "data" / "boom"
 RUN_PLOTS = ("m4_hourly/H/short", "ett1/H/short")

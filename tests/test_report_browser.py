@@ -26,8 +26,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from toto_bench.boards.report import html_page, sortable_table
 from toto_bench.cli import main
-from toto_bench.report import html_page, sortable_table
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")

@@ -9,8 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from toto_bench.boom import BoomProperties
-from toto_bench.results import (
+from toto_bench.engine.results import (
     ResultsError,
     find_results_files,
     load_results,
@@ -18,6 +17,7 @@ from toto_bench.results import (
     normalize_results_frame,
     read_results_csv,
 )
+from toto_bench.suites.boom import BoomProperties
 
 SHARED = Path(__file__).parents[1].parent / "shared"
 BOOM = SHARED / "data" / "boom"

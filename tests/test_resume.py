@@ -19,10 +19,10 @@ from pathlib import Path
 import pytest
 import run_fixtures
 
-from toto_bench import runner
 from toto_bench.adapters import registry
 from toto_bench.cli import main
-from toto_bench.store import EntryKey, ResultsStore
+from toto_bench.engine import runner
+from toto_bench.engine.store import EntryKey, ResultsStore
 
 SUMMARY = re.compile(r"(\d+) configs computed, (\d+) reused")
 NAMES = ",".join(run_fixtures.DATASETS)

@@ -1,4 +1,4 @@
-"""The run record (``toto_bench.record``): environment, model description, weights hash, resources.
+"""The run record (``toto_bench.engine.record``): environment, model description, weights hash, resources.
 
 Oracles are independent of the code under test: ``hashlib``/``sha256sum`` over the weight files concatenated
 by hand, the Hugging Face cache layout written by ``layouts.write_hf_cache``, ``importlib.metadata``,
@@ -29,11 +29,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from toto_bench import record
 from toto_bench.adapters.registry import build_model
 from toto_bench.adapters.statistical import AutoStatsForecaster
 from toto_bench.cli import main
-from toto_bench.record import (
+from toto_bench.engine import record
+from toto_bench.engine.record import (
     MODEL_KEYS,
     ResourceMonitor,
     build_run_record,
@@ -221,7 +221,7 @@ def test_torch_cuda_version_is_read_without_importing_torch() -> None:
     script = textwrap.dedent(
         """
         import json, sys
-        from toto_bench.record import environment
+        from toto_bench.engine.record import environment
         env = environment()
         imported = "torch" in sys.modules
         import torch
@@ -377,7 +377,7 @@ def test_no_gpu_figures_and_no_torch_import_for_a_statistical_run() -> None:
         """
         import json, sys
         from toto_bench.adapters.statistical import SeasonalNaiveForecaster
-        from toto_bench.record import ResourceMonitor, build_run_record
+        from toto_bench.engine.record import ResourceMonitor, build_run_record
         monitor = ResourceMonitor().start()
         out = build_run_record(base={}, model=SeasonalNaiveForecaster(), monitor=monitor, windows=3)
         gpu = [out["peak_gpu_memory_mb"], out["peak_gpu_memory_mb_by_device"]]
@@ -461,7 +461,7 @@ def test_fallbacks_name_the_configs_they_happened_in() -> None:
         np.vstack([10 + np.sin(2 * np.pi * t / 12), 5 + np.cos(2 * np.pi * t / 12)]).astype(np.float32)
     ]
 
-    # the engine announces each config before its calls (runner._score_task)
+    # the engine announces each config before its calls (forecasting.score_task)
     model.begin_task(SimpleNamespace(config="tiny/D/short"), first_context_length=2)
     model.predict(tiny, 3, freq="D", seasonality=1)  # ETS refuses 2- and 3-point series
     model.begin_task(SimpleNamespace(config="fine/M/short"), first_context_length=80)

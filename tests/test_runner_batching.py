@@ -9,8 +9,8 @@ import pytest
 
 from toto_bench.adapters.base import QuantileForecast
 from toto_bench.adapters.statistical import SeasonalNaiveForecaster
-from toto_bench.protocol import build_task, window_cuts
-from toto_bench.runner import forecast_series
+from toto_bench.engine.forecasting import forecast_series
+from toto_bench.engine.tasks import build_task, window_cuts
 
 
 class ListOnly:
@@ -70,8 +70,9 @@ def test_batched_list_api_equals_the_prefix_path(model_cls: type[ListOnly], batc
 
 def test_scorer_scores_at_the_levels_the_model_forecasts() -> None:
     # a sample-based model that also carries 0.025/0.975 must have MSIS read those, not extrapolate them
+    from toto_bench.engine.protocol import window_labels
     from toto_bench.metrics import EVAL_LEVELS, evaluate_quantile_forecasts, seasonal_errors
-    from toto_bench.runner import GiftEvalScorer, window_labels
+    from toto_bench.suites.gift_eval import GiftEvalScorer
 
     rng = np.random.default_rng(3)
     target = rng.normal(size=(2, 400)).astype(np.float32).cumsum(axis=1)

@@ -13,7 +13,7 @@ import pytest
 import run_fixtures
 
 from toto_bench.cli import main
-from toto_bench.executors import Shard, parse_shard
+from toto_bench.engine.executors import Shard, parse_shard
 
 NAMES = ",".join(run_fixtures.DATASETS)
 #: the selection, in the order shards deal it (``--datasets`` order; hourly datasets have 3 terms)

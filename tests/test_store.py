@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from toto_bench.store import EntryKey, ResultsStore, spec_hash
+from toto_bench.engine.store import EntryKey, ResultsStore, spec_hash
 
 COLUMNS = ["dataset", "model", "eval_metrics/MASE[0.5]"]
 

@@ -28,11 +28,11 @@ import pytest
 from toto_bench.adapters.base import QUANTILE_LEVELS, QuantileForecast
 from toto_bench.adapters.statistical import SeasonalNaiveForecaster
 from toto_bench.cli import main
+from toto_bench.engine.runner import RunOptions, run_suite
+from toto_bench.engine.tasks import seasonality
 from toto_bench.metrics.per_window import TIME_METRIC_NAMES, time_seasonal_scale, time_window_metrics
-from toto_bench.protocol import seasonality
-from toto_bench.runner import RunOptions, run_suite
 from toto_bench.suites import get_suite
-from toto_bench.timebench import TIME_CONFIGS, time_config, time_cuts, time_windows
+from toto_bench.suites.time import TIME_CONFIGS, time_config, time_cuts, time_windows
 
 START = pd.Timestamp("2015-01-05")
 
@@ -419,7 +419,7 @@ def test_time_board_normalises_by_seasonal_naive(runs: Path, capsys: pytest.Capt
 
 
 def test_published_time_output_seasonal_naive_is_the_normaliser(runs: Path, tmp_path: Path) -> None:
-    from toto_bench.boards import compute_board
+    from toto_bench.boards.document import compute_board
 
     published = tmp_path / "TIME-Output" / "results" / "seasonal_naive"
     for src in (runs / "time" / "seasonal-naive").glob("*/*/*/metrics.npz"):

@@ -45,9 +45,9 @@ from toto_bench.adapters.toto1 import (  # noqa: E402
     build_test_checkpoint,
     window_seed,
 )
+from toto_bench.engine.forecasting import forecast_series  # noqa: E402
+from toto_bench.engine.tasks import build_task, window_cuts  # noqa: E402
 from toto_bench.metrics import EVAL_LEVELS, METRIC_NAMES, evaluate_quantile_forecasts, seasonal_errors  # noqa: E402
-from toto_bench.protocol import build_task, window_cuts  # noqa: E402
-from toto_bench.runner import forecast_series  # noqa: E402
 
 logging.getLogger("gluonts").setLevel(logging.ERROR)
 
@@ -385,7 +385,7 @@ def test_eval_levels_score_exactly_like_the_sample_forecasts(model, oracle) -> N
 def _run_gift(ckpt: Path, root: Path, out: Path, **settings: object) -> dict[str, float]:
     """``run_suite`` (the engine behind ``toto-bench run``) with toto1's registered gift-eval settings,
     ``SAMPLES`` paths and ``settings``; the 11 metrics of ``ett1/H/short`` from ``all_results.csv``."""
-    from toto_bench.runner import RunOptions, run_suite
+    from toto_bench.engine.runner import RunOptions, run_suite
     from toto_bench.suites import get_suite
 
     overrides = {"checkpoint": str(ckpt), "device": "cpu", "num_samples": SAMPLES, **settings}

@@ -2,7 +2,8 @@
 
 The page holds, in order:
 
-- the board (:func:`toto_bench.boards.compute_board`, the same numbers as ``toto-bench leaderboard``) as a
+- the board (:func:`toto_bench.boards.document.compute_board`, the same numbers as ``toto-bench
+leaderboard``) as a
   table sortable by clicking any column header (inline vanilla JS; numbers sort numerically, NaN last in
   both directions, a second click reverses; the state is in each header's ``aria-sort``);
 - the breakdown tables (BOOM: ``full_benchmark``, ``real_term``, ``type``, ``domain``; LSF: per horizon),
@@ -36,10 +37,10 @@ from typing import Any, Protocol
 import numpy as np
 import pandas as pd
 
-from toto_bench.boards import board_description, compute_board
-from toto_bench.boom import BoomProperties
-from toto_bench.metrics.leaderboard import Leaderboard
+from toto_bench.boards.document import board_description, compute_board
+from toto_bench.boards.leaderboard import Leaderboard
 from toto_bench.suites import DatasetSpec, Suite, get_suite, locate_properties
+from toto_bench.suites.boom import BoomProperties
 
 __all__ = [
     "DEFAULT_PLOT_CONFIGS",
@@ -85,7 +86,7 @@ Warn = Callable[[str], None]
 
 
 class StoredForecastsLike(Protocol):
-    """What the plots read of :class:`toto_bench.forecasts.StoredForecasts` (one config of one run)."""
+    """What the plots read of :class:`toto_bench.engine.forecasts.StoredForecasts` (one config of one run)."""
 
     @property
     def config(self) -> str: ...
@@ -225,7 +226,7 @@ def _read_targets(
     item_ids: Sequence[str],
 ) -> dict[int, np.ndarray]:
     """``{stored series s: target [V, T]}`` from the data (``positions``: s → position in the dataset)."""
-    from toto_bench.runner import RunOptions, make_protocol
+    from toto_bench.engine.runner import RunOptions, make_protocol
 
     protocol = make_protocol(suite, RunOptions(data_dir=data_dir, progress=False))
     root = protocol.data_root(data_dir)
@@ -279,7 +280,7 @@ def load_run_panels(
         ValueError: no forecasts saved, a chosen config without saved forecasts (the saved ones are named),
             data that does not match the forecasts.
     """
-    from toto_bench.forecasts import forecasts_path, read_forecast_file, saved_configs
+    from toto_bench.engine.forecasts import forecasts_path, read_forecast_file, saved_configs
 
     run_folder = Path(run_folder)
     saved = list(saved_configs(run_folder))

@@ -16,10 +16,13 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from toto_bench.engine.data import SOURCES, Source
 
 __all__ = [
     "BOOM_FREQUENCIES",
@@ -64,7 +67,7 @@ LOW_VARIANCE_DATASETS: tuple[str, ...] = (
 #: Model concatenation order that reproduces the published BOOM rank ties (boom_protocol §6.2; upstream
 #: uses ``os.listdir`` order with seasonal naive moved last). Seasonal naive is NOT listed: it is always
 #: placed last. Models not listed here go after these, alphabetically (see
-#: :func:`toto_bench.metrics.leaderboard.order_models`).
+#: :func:`toto_bench.boards.leaderboard.order_models`).
 PUBLISHED_MODEL_ORDER: tuple[str, ...] = (
     "visionts", "toto", "autoarima", "toto_2.0_4m", "timesfm_2_0_500m", "timer", "autoets",
     "toto_2.0_2.5b", "moirai_2_small", "chronos_2", "time_moe_50M", "autotheta", "toto_2.0_313m",
@@ -198,3 +201,7 @@ def boom_configs(properties: Mapping[str, DatasetProperties]) -> list[str]:
     7413 configs for BOOM, 96 for BOOMLET.
     """
     return [f"{ds}/{p.frequency}/{t}" for ds, p in properties.items() for t in p.terms]
+
+
+#: Where BOOM's (and Boomlet's) data comes from: any ``ds-<n>-<freq>`` folder of Datadog/BOOM.
+SOURCES.setdefault("boom", Source("boom", "Datadog/BOOM", "BOOM", pattern=re.compile(r"^ds-\d+-\w+$")))

@@ -1,7 +1,9 @@
-"""Executors: who runs the work units the engine (:func:`toto_bench.runner.run_suite`) plans.
+"""Executors: who runs the work units the engine (:func:`toto_bench.engine.runner.run_suite`) plans.
 
-A work unit is one dataset's pending configs (:class:`~toto_bench.runner.WorkUnit`): a worker opens the data
-once, scores each config and hands back one :class:`~toto_bench.runner.ConfigResult` per finished config;
+A work unit is one dataset's pending configs (:class:`~toto_bench.engine.units.WorkUnit`): a worker opens the
+data
+once, scores each config and hands back one :class:`~toto_bench.engine.units.ConfigResult` per finished
+config;
 the driver commits it to the results store at once, so killing the driver loses nothing finished.
 
 - :class:`LocalExecutor` (``--executor local``, the default): one model in this process, units in suite order.
@@ -24,12 +26,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
-from toto_bench.hooks import RunError
-from toto_bench.record import describe_model
+from toto_bench.engine.protocol import RunError
+from toto_bench.engine.record import describe_model
 
 if TYPE_CHECKING:
     from toto_bench.adapters.base import Forecaster
-    from toto_bench.runner import ConfigResult, UnitJob, WorkUnit
+    from toto_bench.engine.units import ConfigResult, UnitJob, WorkUnit
 
 __all__ = [
     "EXECUTORS",
@@ -82,7 +84,7 @@ class Executor(ABC):
     Attributes:
         name: ``local`` or ``ray`` (recorded in the run record).
         workers: how many models work in parallel.
-        model_details: :func:`~toto_bench.record.describe_model` of the model the last :meth:`execute`
+        model_details: :func:`~toto_bench.engine.record.describe_model` of the model the last :meth:`execute`
             built (``None`` when there was nothing to compute), for the run record.
     """
 

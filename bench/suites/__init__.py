@@ -1,13 +1,16 @@
 """Suites as declarative specs: which datasets and terms, how configs are named, where data lives.
 
-One protocol engine (:mod:`toto_bench.runner`) serves every suite; a suite only says
+One protocol engine (:mod:`toto_bench.engine.runner`) serves every suite; a suite only says
 
 - its datasets (storage names) with their terms and metadata (domain, ...),
 - how a config is named (``<pretty>/<freq>/<term>`` for GIFT-Eval, ``<ds>/<category>/<term>`` for BOOM),
-- where its data comes from (:mod:`toto_bench.data` source: HF repo, env var),
+- where its data comes from (:mod:`toto_bench.engine.data` source: HF repo, env var),
 - which model is its seasonal-naive normaliser on the leaderboard,
-- which protocol variant the engine applies (``gift-eval`` rules for GIFT-Eval/BOOM, ``time``, ``lsf``;
-  the hooks live in :mod:`toto_bench.runner`, :mod:`toto_bench.timebench`, :mod:`toto_bench.lsf`).
+- which protocol (:class:`~toto_bench.engine.protocol.SuiteProtocol` subclass) the engine applies: GIFT-Eval's
+  rules for GIFT-Eval and BOOM (:mod:`toto_bench.suites.gift_eval`), TIME's (:mod:`toto_bench.suites.time`),
+  LSF's (:mod:`toto_bench.suites.lsf`).
+
+:class:`~toto_bench.engine.spec.Suite` and :class:`~toto_bench.engine.spec.DatasetSpec` are re-exported here.
 """
 
 from __future__ import annotations
@@ -15,13 +18,24 @@ from __future__ import annotations
 import os
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 from pathlib import Path
 
-from toto_bench import gift_eval, lsf, timebench
-from toto_bench.boom import BoomProperties
-from toto_bench.protocol import TERMS, did_you_mean, freq_label
+from toto_bench.engine.spec import DatasetSpec, Suite
+from toto_bench.engine.tasks import freq_label
+from toto_bench.suites import gift_eval, lsf
+from toto_bench.suites import time as timebench
+from toto_bench.suites.boom import BoomProperties
+
+__all__ = [
+    "BOOM_PROPERTIES_URL",
+    "RUN_SUITES",
+    "DatasetSpec",
+    "Suite",
+    "get_suite",
+    "locate_properties",
+    "properties_filename",
+]
 
 #: Suites the run engine knows (TIME and LSF have their own protocol variants).
 RUN_SUITES: tuple[str, ...] = ("gift-eval", "boom", "boomlet", "time", "lsf")
@@ -30,86 +44,12 @@ RUN_SUITES: tuple[str, ...] = ("gift-eval", "boom", "boomlet", "time", "lsf")
 BOOM_PROPERTIES_URL = "https://raw.githubusercontent.com/DataDog/toto/main/boom/{name}"
 
 
-@dataclass(frozen=True)
-class DatasetSpec:
-    """One stored dataset of a suite and the configs it yields.
-
-    Attributes:
-        storage_name: the folder under the data root (``ett1/H``, ``m4_hourly``, ``ds-0-T``).
-        terms: the terms evaluated on it, in order.
-        domain: the ``domain`` column written to ``all_results.csv``.
-    """
-
-    storage_name: str
-    terms: tuple[str, ...]
-    domain: str = ""
-
-
-@dataclass(frozen=True)
-class Suite:
-    """A benchmark suite: its datasets and naming rule. The protocol itself lives in the engine.
-
-    Attributes:
-        name: ``gift-eval``, ``boom``, ``boomlet``, ``time`` or ``lsf``.
-        data_source: key of :data:`toto_bench.data.SOURCES` (``gift-eval``, ``boom``, ``time``), or ``lsf``
-            (CSV files, located by :class:`toto_bench.lsf.LSFProtocol`).
-        datasets: the datasets in upstream enumeration order.
-        config_name: ``(storage_name, term, data_freq) -> config`` naming rule.
-        protocol: the engine's protocol variant: ``gift-eval`` (GIFT-Eval and BOOM), ``time`` or ``lsf``.
-        term_names: the valid terms (``short/medium/long``; LSF: the horizons ``96/192/336/720``).
-    """
-
-    name: str
-    data_source: str
-    datasets: tuple[DatasetSpec, ...]
-    config_name: Callable[[str, str, str | None], str]
-    protocol: str = "gift-eval"
-    term_names: tuple[str, ...] = TERMS
-
-    def dataset(self, storage_name: str) -> DatasetSpec:
-        """The spec of ``storage_name``; unknown names get close matches."""
-        for spec in self.datasets:
-            if spec.storage_name == storage_name:
-                return spec
-        names = [d.storage_name for d in self.datasets]
-        raise ValueError(
-            f"unknown {self.name} dataset {storage_name!r}{did_you_mean(storage_name, names)}; "
-            f"the suite has {len(names)} datasets (e.g. {', '.join(names[:3])})"
-        )
-
-    def select(
-        self, datasets: Sequence[str] | None = None, terms: Sequence[str] | None = None
-    ) -> list[DatasetSpec]:
-        """The datasets to run (all, or ``datasets`` in the given order), restricted to ``terms``.
-
-        Raises:
-            ValueError: for an unknown dataset or term, naming it and the valid ones.
-        """
-        if terms is not None:
-            bad = [t for t in terms if t not in self.term_names]
-            if bad:
-                raise ValueError(f"unknown term(s) {bad}; valid terms: {', '.join(self.term_names)}")
-        chosen = list(self.datasets) if not datasets else [self.dataset(d) for d in datasets]
-        if terms is None:
-            return chosen
-        out = []
-        for spec in chosen:
-            kept = tuple(t for t in spec.terms if t in terms)
-            if kept:
-                out.append(DatasetSpec(spec.storage_name, kept, spec.domain))
-        return out
-
-    def configs(self) -> list[str]:
-        """Every config name of the suite in enumeration order."""
-        return [self.config_name(d.storage_name, t, None) for d in self.datasets for t in d.terms]
-
-
 def _gift_eval_suite() -> Suite:
     specs = tuple(
         DatasetSpec(name, gift_eval.terms_of(name), gift_eval.domain_of(name))
         for name in gift_eval.STORAGE_NAMES
     )
-    return Suite("gift-eval", "gift-eval", specs, gift_eval.config_name)
+    return Suite("gift-eval", "gift-eval", specs, gift_eval.config_name, gift_eval.GiftEvalProtocol)
 
 
 def _boom_suite(name: str, properties: BoomProperties) -> Suite:
@@ -125,7 +65,7 @@ def _boom_suite(name: str, properties: BoomProperties) -> Suite:
                 )
         return f"{storage_name}/{properties[storage_name].frequency}/{term}"
 
-    return Suite(name, "boom", specs, config_name)
+    return Suite(name, "boom", specs, config_name, gift_eval.GiftEvalProtocol)
 
 
 def _time_suite() -> Suite:
@@ -136,7 +76,7 @@ def _time_suite() -> Suite:
             f"{storage_name}/{term}"  # "{dataset}/{freq}/{term}"; the data's freq is checked by the protocol
         )
 
-    return Suite("time", "time", specs, config_name, protocol="time")
+    return Suite("time", "time", specs, config_name, timebench.TimeProtocol)
 
 
 def _lsf_suite() -> Suite:
@@ -145,7 +85,15 @@ def _lsf_suite() -> Suite:
     def config_name(storage_name: str, term: str, data_freq: str | None = None) -> str:
         return f"{storage_name}/{term}"  # "ETTh1/96"
 
-    return Suite("lsf", "lsf", specs, config_name, protocol="lsf", term_names=lsf.HORIZONS)
+    return Suite(
+        "lsf",
+        "lsf",
+        specs,
+        config_name,
+        lsf.LSFProtocol,
+        ("context_length", "stride"),
+        term_names=lsf.HORIZONS,
+    )
 
 
 def get_suite(name: str, properties: BoomProperties | None = None) -> Suite:

@@ -54,8 +54,8 @@ from typing import IO, Any
 import numpy as np
 
 from toto_bench.adapters.base import QuantileForecast
-from toto_bench.hooks import RunError, Scorer
-from toto_bench.store import PROTOCOL_VERSION, EntryKey, spec_hash
+from toto_bench.engine.protocol import RunError, Scorer
+from toto_bench.engine.store import PROTOCOL_VERSION, EntryKey, spec_hash
 
 __all__ = [
     "FORECASTS_DIR",

@@ -23,10 +23,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from toto_bench import gift_eval
-from toto_bench.protocol import did_you_mean
-
-_BOOM_NAME = re.compile(r"^ds-\d+-\w+$")
+from toto_bench.engine.tasks import did_you_mean
 
 
 @dataclass(frozen=True)
@@ -41,10 +38,9 @@ class Source:
     pattern: re.Pattern[str] | None = None
 
 
-SOURCES: dict[str, Source] = {
-    "gift-eval": Source("gift-eval", "Salesforce/GiftEval", "GIFT_EVAL", known=gift_eval.STORAGE_NAMES),
-    "boom": Source("boom", "Datadog/BOOM", "BOOM", pattern=_BOOM_NAME),
-}
+#: The data sources by suite; each suite module registers its own (``SOURCES.setdefault(...)``) on import:
+#: :mod:`toto_bench.suites.gift_eval`, :mod:`toto_bench.suites.boom`, :mod:`toto_bench.suites.time`.
+SOURCES: dict[str, Source] = {}
 _SUITE_ALIASES = {"gift_eval": "gift-eval", "gifteval": "gift-eval", "boomlet": "boom"}
 
 
@@ -244,7 +240,7 @@ def _not_found(suite: str, name: str, root: Path, origin: str) -> DatasetNotFoun
     return DatasetNotFoundError(
         f"{src.suite} dataset {name!r} not found: expected the folder {name!r} of the Hugging Face dataset "
         f"repo {src.repo_id!r} at {root / name} (data root {root}, {origin}). Download it with "
-        f"`toto-bench download --suite {src.suite} --datasets {name}` (or toto_bench.data.download), "
+        f"`toto-bench download --suite {src.suite} --datasets {name}` (or toto_bench.engine.data.download), "
         f"or point --data-dir or ${src.env_var} at a local copy of {src.repo_id}."
     )
 

@@ -44,8 +44,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from toto_bench import __version__
-from toto_bench.boom import BoomProperties
-from toto_bench.results import (
+from toto_bench.engine.results import (
     CONFIG_FILENAME,
     RESULTS_FILENAME,
     ResultsError,
@@ -53,9 +52,10 @@ from toto_bench.results import (
     read_model_config,
     read_results_csv,
 )
-from toto_bench.store import write_json_atomic
+from toto_bench.engine.store import write_json_atomic
 from toto_bench.suites import get_suite, locate_properties
-from toto_bench.timebench import read_time_output
+from toto_bench.suites.boom import BoomProperties
+from toto_bench.suites.time import read_time_output
 
 __all__ = [
     "IMPORT_SUITES",

@@ -11,10 +11,11 @@ from typing import Any
 
 from toto_bench import __version__
 from toto_bench.adapters.registry import available_models, check_overrides, get_model_spec
-from toto_bench.boards import BREAKDOWNS, LEADERBOARD_SUITES, TIES, StatsOptions, build_document
-from toto_bench.boom import BoomProperties
-from toto_bench.data import DataError, download
-from toto_bench.executors import (
+from toto_bench.boards.document import BREAKDOWNS, LEADERBOARD_SUITES, TIES, StatsOptions, build_document
+from toto_bench.boards.importer import IMPORT_SUITES, run_import
+from toto_bench.boards.render import FORMATS
+from toto_bench.engine.data import DataError, download
+from toto_bench.engine.executors import (
     EXECUTORS,
     Executor,
     LocalExecutor,
@@ -23,11 +24,10 @@ from toto_bench.executors import (
     Shard,
     parse_shard,
 )
-from toto_bench.importer import IMPORT_SUITES, run_import
-from toto_bench.render import FORMATS
-from toto_bench.results import ResultsError
-from toto_bench.runner import RunError, RunOptions, run_suite
+from toto_bench.engine.results import ResultsError
+from toto_bench.engine.runner import RunError, RunOptions, run_suite
 from toto_bench.suites import RUN_SUITES, get_suite, locate_properties
+from toto_bench.suites.boom import BoomProperties
 
 EPILOG = """\
 examples:
@@ -227,7 +227,7 @@ def _download(args: argparse.Namespace) -> int:
 
 
 def _score(args: argparse.Namespace) -> int:
-    from toto_bench.scoring import score_run
+    from toto_bench.boards.scoring import score_run
 
     suite = get_suite(args.suite, _suite_properties(args))
     output = Path(args.output) if args.output else None
@@ -237,7 +237,7 @@ def _score(args: argparse.Namespace) -> int:
 
 
 def _report(args: argparse.Namespace) -> int:
-    from toto_bench.report import write_report
+    from toto_bench.boards.report import write_report
 
     properties = _board_properties(args)
     if args.plot and not args.forecasts:

@@ -19,19 +19,12 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from toto_bench.metrics.leaderboard import Leaderboard
+from toto_bench.boards.leaderboard import Leaderboard
+from toto_bench.suites.lsf import split_key
 
-__all__ = ["lsf_leaderboard", "split_key"]
+__all__ = ["lsf_leaderboard"]
 
 _METRICS = ("MSE", "MAE")
-
-
-def split_key(key: str) -> tuple[str, int]:
-    """``"ETTh1/96"`` → ``("ETTh1", 96)``; ``ValueError`` for a key without a positive integer horizon."""
-    name, _, horizon = str(key).rpartition("/")
-    if not name or not horizon.isdigit() or int(horizon) < 1:
-        raise ValueError(f"LSF results key {key!r} is not '<dataset>/<horizon>' (e.g. 'ETTh1/96')")
-    return name, int(horizon)
 
 
 def lsf_leaderboard(results: Mapping[str, pd.DataFrame], *, dataset_order: Sequence[str] = ()) -> Leaderboard:

@@ -42,14 +42,21 @@ import numpy as np
 import pandas as pd
 
 from toto_bench.adapters.base import QUANTILE_LEVELS, Forecaster, QuantileForecast
-from toto_bench.data import SOURCES, InvalidSeriesError, Source, StoredDataset
-from toto_bench.hooks import DatasetLike, EngineTask, RunError, SavedFolderProtocol, Scorer, window_labels
+from toto_bench.engine.data import SOURCES, InvalidSeriesError, Source, StoredDataset
+from toto_bench.engine.protocol import (
+    DatasetLike,
+    EngineTask,
+    RunError,
+    SavedFolderProtocol,
+    Scorer,
+    window_labels,
+)
+from toto_bench.engine.results import RESULTS_FILENAME, ResultsError, read_results_csv
+from toto_bench.engine.tasks import TERMS, freq_label, seasonality
 from toto_bench.metrics.per_window import TIME_METRIC_NAMES, time_seasonal_scale, time_window_metrics
-from toto_bench.protocol import TERMS, freq_label, seasonality
-from toto_bench.results import RESULTS_FILENAME, ResultsError, read_results_csv
 
-if TYPE_CHECKING:  # avoids an import cycle with toto_bench.suites
-    from toto_bench.suites import DatasetSpec
+if TYPE_CHECKING:
+    from toto_bench.engine.spec import DatasetSpec
 
 __all__ = [
     "RESULT_COLUMNS",
@@ -160,7 +167,7 @@ _BY_NAME: dict[str, TimeConfig] = {c.storage_name: c for c in TIME_CONFIGS}
 #: Every storage folder of the suite.
 STORAGE_NAMES: tuple[str, ...] = tuple(_BY_NAME)
 
-# The data source (Hugging Face repo and env var) of the suite, known to toto_bench.data's loaders.
+# The data source (Hugging Face repo and env var) of the suite, known to toto_bench.engine.data's loaders.
 SOURCES.setdefault("time", Source("time", "Real-TSF/TIME", "TIME_DATASET", known=STORAGE_NAMES))
 
 #: ``all_results.csv`` columns: the task-level NaN-means (the leaderboard's MASE/CRPS first) and the shape.
@@ -185,7 +192,7 @@ RESULT_COLUMNS: tuple[str, ...] = (
 def time_config(storage_name: str) -> TimeConfig:
     """The config ``storage_name`` (``"SG_Weather/D"``); ``ValueError`` naming close matches otherwise."""
     if storage_name not in _BY_NAME:
-        from toto_bench.protocol import did_you_mean
+        from toto_bench.engine.tasks import did_you_mean
 
         raise ValueError(f"unknown TIME config {storage_name!r}{did_you_mean(storage_name, STORAGE_NAMES)}")
     return _BY_NAME[storage_name]

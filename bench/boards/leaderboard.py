@@ -1,6 +1,6 @@
 """Leaderboards that reproduce the published BOOM, GIFT-Eval and TIME boards exactly.
 
-Inputs are *metric frames* (see :mod:`toto_bench.results`): ``{model: DataFrame}`` with the config/task
+Inputs are *metric frames* (see :mod:`toto_bench.engine.results`): ``{model: DataFrame}`` with the config/task
 key as index (``"dataset"``) and canonical metric columns (``MASE``, ``MAE``, ``CRPS``). Raw
 ``all_results.csv`` tables (key in a ``dataset`` column, upstream column names) are accepted too.
 
@@ -39,14 +39,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from toto_bench.boom import (
-    LOW_VARIANCE_DATASETS,
-    PUBLISHED_MODEL_ORDER,
-    BoomProperties,
-    boom_configs,
-    config_dataset,
-    config_term,
-)
+from toto_bench.engine.results import KEY_COLUMN, ResultsError, normalize_results_frame
 from toto_bench.metrics.aggregate import (
     Ties,
     check_ties,
@@ -57,7 +50,14 @@ from toto_bench.metrics.aggregate import (
     nonfinite_count,
     rank_columns,
 )
-from toto_bench.results import KEY_COLUMN, ResultsError, normalize_results_frame
+from toto_bench.suites.boom import (
+    LOW_VARIANCE_DATASETS,
+    PUBLISHED_MODEL_ORDER,
+    BoomProperties,
+    boom_configs,
+    config_dataset,
+    config_term,
+)
 
 __all__ = [
     "BREAKDOWN_GROUPS",
@@ -141,7 +141,7 @@ class Leaderboard:
 def order_models(names: Iterable[str]) -> list[str]:
     """The tie-break model order: published BOOM order, then other models alphabetically, naive last.
 
-    ``names`` in :data:`~toto_bench.boom.PUBLISHED_MODEL_ORDER` come first in that order; every other
+    ``names`` in :data:`~toto_bench.suites.boom.PUBLISHED_MODEL_ORDER` come first in that order; every other
     name follows in ``sorted`` order; the seasonal-naive model (any of :data:`NAIVE_MODEL_NAMES`) is
     last. With ``ties="first"`` an earlier model wins a tie.
 
@@ -258,7 +258,7 @@ def boom_leaderboard(
 
     Args:
         results: ``{model: metric frame}`` with ``MASE``, ``MAE``, ``CRPS`` columns (from
-            :func:`toto_bench.results.load_results`); the model name is the results directory name.
+            :func:`toto_bench.engine.results.load_results`); the model name is the results directory name.
             Must include the seasonal-naive model (``seasonalnaive``).
         properties: the suite's properties — ``boom_properties.json`` for ``suite="boom"``,
             ``boomlet_properties.json`` for ``suite="boomlet"``. Its config enumeration is the board's

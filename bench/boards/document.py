@@ -1,7 +1,7 @@
 """Build leaderboard documents for a suite from results folders (what ``toto-bench leaderboard`` prints).
 
 Loads ``<dir>/<model>/all_results.csv`` (validated against the suite's config set), computes the board with
-:mod:`toto_bench.metrics.leaderboard`, and lays it out as a :class:`~toto_bench.render.Document` or, for
+:mod:`toto_bench.boards.leaderboard`, and lays it out as a :class:`~toto_bench.boards.render.Document` or, for
 ``--format csv``, as the upstream files (``boom_leaderboard.csv`` schema, breakdown tables).
 
 Options that add to a board without changing it when left out: the GIFT-Eval board carries the
@@ -20,11 +20,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from toto_bench.boom import BoomProperties
-from toto_bench.lsf import dataset_order, load_lsf_results
-from toto_bench.metrics.aggregate import check_ties
-from toto_bench.metrics.bootstrap import BoardStatistics, board_statistics
-from toto_bench.metrics.leaderboard import (
+from toto_bench.boards.leaderboard import (
     NAIVE_MODEL_NAMES,
     Leaderboard,
     boom_leaderboard,
@@ -32,9 +28,10 @@ from toto_bench.metrics.leaderboard import (
     order_models,
     time_leaderboard,
 )
-from toto_bench.metrics.lsf_leaderboard import lsf_leaderboard
-from toto_bench.render import Document, Section, render, to_csv
-from toto_bench.results import (
+from toto_bench.boards.lsf_board import lsf_leaderboard
+from toto_bench.boards.render import Document, Section, render, to_csv
+from toto_bench.boards.statistics import BoardStatistics, board_statistics
+from toto_bench.engine.results import (
     METADATA_COLUMNS,
     ResultsError,
     has_leakage,
@@ -42,8 +39,11 @@ from toto_bench.results import (
     load_results,
     nonfinite_counts,
 )
+from toto_bench.metrics.aggregate import check_ties
 from toto_bench.suites import get_suite
-from toto_bench.timebench import load_time_results
+from toto_bench.suites.boom import BoomProperties
+from toto_bench.suites.lsf import dataset_order, load_lsf_results
+from toto_bench.suites.time import load_time_results
 
 LEADERBOARD_SUITES: tuple[str, ...] = ("boom", "boomlet", "gift-eval", "time", "lsf")
 TIES: tuple[str, ...] = ("first", "average")

@@ -1,4 +1,4 @@
-"""The GIFT-Eval suite as data: storage names, terms, pretty config names, and its tasks.
+"""The GIFT-Eval suite: storage names, terms, pretty config names, its tasks, protocol and scorer.
 
 Dataset lists: SalesforceAIResearch/gift-eval ``notebooks/naive.ipynb`` (commented ``short_datasets`` and
 ``med_long_datasets``). Pretty names and the frequency of names without ``/``: the ``pretty_names`` map and
@@ -11,7 +11,25 @@ as a set. ``tests/test_gift_eval_layout.py`` keeps that list and asserts the equ
 
 from __future__ import annotations
 
-from toto_bench.protocol import TERMS, Task, build_task, did_you_mean, freq_label
+from collections.abc import Mapping, Sequence
+from typing import Any, ClassVar
+
+import numpy as np
+
+from toto_bench.adapters.base import Forecaster, QuantileForecast
+from toto_bench.engine.data import SOURCES, Source, StoredDataset
+from toto_bench.engine.protocol import (
+    DatasetLike,
+    EngineTask,
+    RunError,
+    SavedFolderProtocol,
+    Scorer,
+    window_labels,
+)
+from toto_bench.engine.spec import DatasetSpec
+from toto_bench.engine.tasks import TERMS, Task, build_task, did_you_mean, freq_label, window_cuts
+from toto_bench.metrics import METRIC_NAMES, MetricAccumulator, seasonal_errors
+from toto_bench.metrics.quantiles import QUANTILE_LEVELS
 
 #: The 55 storage names evaluated on the short term, in notebook order.
 SHORT_DATASETS: tuple[str, ...] = tuple(
@@ -150,7 +168,7 @@ def configs() -> list[tuple[str, str, str]]:
 
 
 def task(storage_name: str, term: str, *, freq: str, min_length: int, target_dim: int) -> Task:
-    """The :class:`~toto_bench.protocol.Task` of one config from its dataset summary (row-0 freq and
+    """The :class:`~toto_bench.engine.tasks.Task` of one config from its dataset summary (row-0 freq and
     target_dim, shortest first-variate length)."""
     return build_task(
         config=config_name(storage_name, term, freq),
@@ -166,5 +184,128 @@ def _check_name(storage_name: str) -> None:
     if storage_name not in STORAGE_NAMES:
         raise ValueError(
             f"unknown GIFT-Eval dataset {storage_name!r}{did_you_mean(storage_name, STORAGE_NAMES)}; "
-            f"its {len(STORAGE_NAMES)} storage names are in toto_bench.gift_eval.SHORT_DATASETS"
+            f"its {len(STORAGE_NAMES)} storage names are in toto_bench.suites.gift_eval.SHORT_DATASETS"
+        )
+
+
+#: Where GIFT-Eval's data comes from (its Hugging Face repo and the upstream env var).
+SOURCES.setdefault("gift-eval", Source("gift-eval", "Salesforce/GiftEval", "GIFT_EVAL", known=STORAGE_NAMES))
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Protocol and scorer (also BOOM's)
+
+
+#: ``all_results.csv`` columns of GIFT-Eval/BOOM: the upstream schema.
+RESULT_COLUMNS: tuple[str, ...] = (
+    "dataset",
+    "model",
+    *(f"eval_metrics/{name}" for name in METRIC_NAMES),
+    "domain",
+    "num_variates",
+    "dataset_size",
+)
+
+
+class GiftEvalScorer(Scorer):
+    """The 11 GIFT-Eval metrics of one config, pooled over every window with gluonts semantics."""
+
+    def __init__(self, task: Task, *, domain: str, univariate_model: bool, allow_nan_forecast: bool) -> None:
+        self.task = task
+        self.domain = domain
+        self.univariate_model = univariate_model
+        self.allow_nan_forecast = allow_nan_forecast
+        self._accumulator: MetricAccumulator | None = None
+        self.instances = 0
+
+    @property
+    def accumulator(self) -> MetricAccumulator:
+        """Scores at the levels the model forecasts (the 9 deciles, or a superset such as sample-based
+        models' 0.025..0.975, which makes MSIS read its bounds instead of extrapolating them)."""
+        if self._accumulator is None:
+            self._accumulator = MetricAccumulator(QUANTILE_LEVELS, allow_nan_forecast=self.allow_nan_forecast)
+        return self._accumulator
+
+    def _accumulator_for(self, levels: tuple[float, ...]) -> MetricAccumulator:
+        if self._accumulator is None:
+            missing = [q for q in QUANTILE_LEVELS if not any(abs(q - lv) < 1e-12 for lv in levels)]
+            if missing:
+                raise RunError(f"{self.task.config}: forecast levels {levels} lack the deciles {missing}")
+            self._accumulator = MetricAccumulator(levels, allow_nan_forecast=self.allow_nan_forecast)
+        elif tuple(self._accumulator.levels) != tuple(levels):
+            raise RunError(
+                f"{self.task.config}: forecast levels changed within a config "
+                f"({self._accumulator.levels} then {levels})"
+            )
+        return self._accumulator
+
+    def update(
+        self,
+        index: int,
+        item_id: str,
+        target: np.ndarray,
+        start: int,
+        cuts: np.ndarray,
+        forecast: QuantileForecast,
+    ) -> None:
+        labels = window_labels(target, cuts, self.task.prediction_length)
+        errors = seasonal_errors(target, cuts, self.task.seasonality)
+        accumulator = self._accumulator_for(tuple(forecast.levels))
+        try:
+            accumulator.update(labels, forecast.quantiles, errors, forecast.mean)
+        except ValueError as exc:
+            raise RunError(f"{self.task.config}, series {item_id!r}: {exc}") from exc
+        self.instances += len(cuts) * (target.shape[0] if self.univariate_model else 1)
+
+    def row(self) -> dict[str, Any]:
+        metrics = self.accumulator.result()
+        row: dict[str, Any] = {"domain": self.domain}
+        row.update({f"eval_metrics/{name}": float(metrics[name]) for name in METRIC_NAMES})
+        row["num_variates"] = self.task.target_dim
+        row["dataset_size"] = self.instances
+        return row
+
+
+class GiftEvalProtocol(SavedFolderProtocol):
+    """GIFT-Eval rules (also BOOM's): H by frequency × term, ``W = min(max(1, ceil(.1·min_len/H)), 20)``."""
+
+    name: ClassVar[str] = "gift-eval"
+    result_columns = RESULT_COLUMNS
+
+    def tasks(
+        self, spec: DatasetSpec, terms: Sequence[str], data: DatasetLike, configs: Mapping[str, str]
+    ) -> list[EngineTask]:
+        assert isinstance(data, StoredDataset)
+        out: list[EngineTask] = []
+        for term in terms:
+            self.suite.config_name(spec.storage_name, term, data.freq)  # raises if the data's freq disagrees
+            out.append(
+                build_task(
+                    config=configs[term],
+                    storage_name=spec.storage_name,
+                    term=term,
+                    freq=data.freq,
+                    min_length=data.min_length,
+                    target_dim=data.target_dim,
+                )
+            )
+        return out
+
+    def check(self, data: DatasetLike, tasks: Sequence[EngineTask]) -> None:
+        assert isinstance(data, StoredDataset)
+        for task in tasks:
+            assert isinstance(task, Task)
+            data.check_fits(task.prediction_length, task.windows)
+
+    def cuts(self, task: EngineTask, item_id: str, length: int) -> np.ndarray:
+        assert isinstance(task, Task)
+        return window_cuts(length, task.prediction_length, task.windows, item=item_id)
+
+    def scorer(self, task: EngineTask, spec: DatasetSpec, model: Forecaster) -> Scorer:
+        assert isinstance(task, Task)
+        return GiftEvalScorer(
+            task,
+            domain=spec.domain,
+            univariate_model=not model.supports_multivariate,
+            allow_nan_forecast=self.allow_nan_forecast,
         )

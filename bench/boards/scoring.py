@@ -1,6 +1,6 @@
 """``toto-bench score``: recompute a run's results rows from its stored forecasts, without the model.
 
-For every config stored under ``<run folder>/forecasts/`` (see :mod:`toto_bench.forecasts`):
+For every config stored under ``<run folder>/forecasts/`` (see :mod:`toto_bench.engine.forecasts`):
 
 1. rebuild the suite's protocol hooks with the run's stored settings (``allow_nan_forecast``, LSF
    ``context_length``/``stride``) and reopen the dataset through them: labels and per-window seasonal
@@ -33,16 +33,16 @@ import numpy as np
 import pandas as pd
 
 from toto_bench.adapters.base import QuantileForecast
-from toto_bench.forecasts import (
+from toto_bench.engine.forecasts import (
     ForecastFile,
     forecasts_path,
     read_forecast_file,
     saved_configs,
     series_digest,
 )
-from toto_bench.hooks import DatasetLike, RunError, SuiteProtocol
-from toto_bench.runner import RunOptions, make_protocol
-from toto_bench.store import PROTOCOL_VERSION, write_csv_atomic
+from toto_bench.engine.protocol import DatasetLike, RunError, SuiteProtocol
+from toto_bench.engine.runner import RunOptions, make_protocol
+from toto_bench.engine.store import PROTOCOL_VERSION, write_csv_atomic
 from toto_bench.suites import DatasetSpec, Suite
 
 __all__ = ["SCORED_NAME", "ScoreSummary", "score_run"]

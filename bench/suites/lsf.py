@@ -36,15 +36,14 @@ import numpy as np
 import pandas as pd
 
 from toto_bench.adapters.base import Forecaster, QuantileForecast
-from toto_bench.data import CorruptDatasetError, DatasetNotFoundError, Series
-from toto_bench.hooks import DatasetLike, EngineTask, RunError, Scorer, SuiteProtocol, window_labels
-from toto_bench.metrics.lsf_leaderboard import split_key
+from toto_bench.engine.data import CorruptDatasetError, DatasetNotFoundError, Series
+from toto_bench.engine.protocol import DatasetLike, EngineTask, RunError, Scorer, SuiteProtocol, window_labels
+from toto_bench.engine.results import ResultsError, find_results_files
+from toto_bench.engine.tasks import seasonality
 from toto_bench.metrics.per_window import PointErrorAccumulator, level_index
-from toto_bench.protocol import seasonality
-from toto_bench.results import ResultsError, find_results_files
 
-if TYPE_CHECKING:  # avoids an import cycle with toto_bench.suites
-    from toto_bench.suites import DatasetSpec, Suite
+if TYPE_CHECKING:
+    from toto_bench.engine.spec import DatasetSpec, Suite
 
 __all__ = [
     "ENV_VAR",
@@ -74,6 +73,14 @@ DATA_HINT = (
     "the Time-Series-Library data bundle (thuml/Time-Series-Library README: all_datasets) or, for ETT, "
     "zhouhaoyi/ETDataset"
 )
+
+
+def split_key(key: str) -> tuple[str, int]:
+    """``"ETTh1/96"`` → ``("ETTh1", 96)``; ``ValueError`` for a key without a positive integer horizon."""
+    name, _, horizon = str(key).rpartition("/")
+    if not name or not horizon.isdigit() or int(horizon) < 1:
+        raise ValueError(f"LSF results key {key!r} is not '<dataset>/<horizon>' (e.g. 'ETTh1/96')")
+    return name, int(horizon)
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,5 @@
-"""What a suite's protocol hands the engine (:mod:`toto_bench.runner`): the few hooks that differ per suite.
+"""What a suite's protocol hands the engine (:mod:`toto_bench.engine.runner`): the few hooks that differ per
+suite.
 
 One engine runs every suite. It loads a dataset, asks the suite's :class:`SuiteProtocol` for the tasks of the
 pending terms and the window starts (cuts) of every series, streams the windows' contexts through the model
@@ -32,10 +33,10 @@ from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 import numpy as np
 
 from toto_bench.adapters.base import Forecaster, QuantileForecast
-from toto_bench.data import Series, StoredDataset, load_dataset, resolve_data_dir
+from toto_bench.engine.data import Series, StoredDataset, load_dataset, resolve_data_dir
 
 if TYPE_CHECKING:
-    from toto_bench.suites import DatasetSpec, Suite
+    from toto_bench.engine.spec import DatasetSpec, Suite
 
 __all__ = [
     "DatasetLike",
@@ -87,7 +88,7 @@ class EngineTask(Protocol):
 
 
 class DatasetLike(Protocol):
-    """An opened dataset: its name and its series (one :class:`~toto_bench.data.Series` at a time)."""
+    """An opened dataset: its name and its series (one :class:`~toto_bench.engine.data.Series` at a time)."""
 
     name: str
 
@@ -214,7 +215,8 @@ def folder_fingerprint(path: Path) -> str:
 class SavedFolderProtocol(SuiteProtocol):
     """Storage hooks of the suites kept as ``datasets.save_to_disk`` folders (GIFT-Eval, BOOM, TIME).
 
-    The data root and the folder errors come from :mod:`toto_bench.data` with the suite's ``data_source``.
+    The data root and the folder errors come from :mod:`toto_bench.engine.data` with the suite's
+    ``data_source``.
     """
 
     def data_root(self, data_dir: str | os.PathLike[str] | None) -> Path:
