@@ -1,0 +1,103 @@
+"""What the ``toto-bench`` commands share: the user-error type, argument types, board and suite inputs."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from toto_bench.boards.document import LEADERBOARD_SUITES
+from toto_bench.suites import locate_properties
+from toto_bench.suites.boom import BoomProperties
+
+__all__ = [
+    "EPILOG",
+    "UserError",
+    "add_board_inputs",
+    "board_properties",
+    "non_negative_int",
+    "positive_int",
+    "split",
+    "suite_properties",
+    "warn",
+]
+
+
+#: Examples printed under ``--help`` of the main parser and of the commands.
+EPILOG = """\
+examples:
+  toto-bench run --suite gift-eval --model seasonal-naive --data-dir ~/gift_eval --datasets ett1/H,m4_hourly
+  toto-bench run --suite boom --model seasonal-naive --data-dir ~/boom_benchmark
+  toto-bench run --suite time --model seasonal-naive --data-dir ~/TIME --datasets SG_Weather/D
+  toto-bench run --suite lsf --model naive --data-dir ~/all_datasets --datasets ETTh1,weather --terms 96,720
+  toto-bench leaderboard --suite lsf --results-dir results/lsf
+  toto-bench leaderboard --suite boom --results-dir ../shared/data/boom/results
+  toto-bench leaderboard --suite boom --results-dir published/ --results-dir results/boom --format csv
+  toto-bench leaderboard --suite boom --results-dir R --breakdown domain --format csv --output tables/
+  toto-bench score --suite gift-eval --run-dir results/gift-eval/seasonal-naive
+  toto-bench report --suite boom --results-dir ../shared/data/boom/results --output site/
+  toto-bench import --suite boom --from ../shared/data/boom/results
+  toto-bench leaderboard --suite boom --results-dir results/boom --stats --format csv --output tables/
+"""
+
+
+class UserError(Exception):
+    """A problem with the user's input: printed as one line, exit status 2."""
+
+
+def warn(message: str) -> None:
+    """Print ``toto-bench: warning: <message>`` on stderr."""
+    print(f"toto-bench: warning: {message}", file=sys.stderr)
+
+
+def board_properties(args: argparse.Namespace) -> Path | None:
+    """The BOOM/Boomlet properties file of a board command (``--properties``, ``--data-dir``, beside the
+    results); ``None`` for the other suites."""
+    if args.suite not in ("boom", "boomlet"):
+        return None
+    return locate_properties(
+        args.suite, properties=args.properties, data_dir=args.data_dir, results_dirs=args.results_dir
+    )
+
+
+def positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text}")
+    return value
+
+
+def non_negative_int(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or a positive integer, got {text}")
+    return value
+
+
+def split(values: Sequence[str] | None) -> list[str] | None:
+    """``["a,b", "c"]`` → ``["a", "b", "c"]`` (flags may be repeated or comma-separated)."""
+    if not values:
+        return None
+    return [v.strip() for value in values for v in value.split(",") if v.strip()]
+
+
+def suite_properties(args: argparse.Namespace) -> BoomProperties | None:
+    if args.suite not in ("boom", "boomlet"):
+        return None
+    data_dir = args.data_dir or os.environ.get("BOOM")
+    path = locate_properties(args.suite, properties=args.properties, data_dir=data_dir)
+    return BoomProperties.from_json(path)
+
+
+def add_board_inputs(parser: argparse.ArgumentParser) -> None:
+    """``--suite`` and the repeatable ``--results-dir`` of the commands that build a board."""
+    parser.add_argument("--suite", required=True, choices=LEADERBOARD_SUITES, help="benchmark suite")
+    parser.add_argument(
+        "--results-dir",
+        action="append",
+        required=True,
+        metavar="DIR",
+        help="folder of <model>/all_results.csv; repeat to combine (e.g. published + your own runs)",
+    )

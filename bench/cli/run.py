@@ -1,0 +1,230 @@
+"""``toto-bench run``: evaluate a model on a suite with the upstream protocol."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from toto_bench.adapters.registry import check_overrides, get_model_spec
+from toto_bench.cli.common import EPILOG, UserError, non_negative_int, positive_int, split, suite_properties
+from toto_bench.engine.executors import (
+    EXECUTORS,
+    Executor,
+    LocalExecutor,
+    ModelRecipe,
+    RayExecutor,
+    Shard,
+    parse_shard,
+)
+from toto_bench.engine.runner import RunOptions, run_suite
+from toto_bench.suites import RUN_SUITES, get_suite
+
+
+def _protocol_options(args: argparse.Namespace) -> dict[str, int | None]:
+    """Suite protocol options from the run flags: LSF's ``--context-length`` cap and ``--stride``."""
+    if args.suite == "lsf":
+        return {"context_length": args.context_length, "stride": 1 if args.stride is None else args.stride}
+    if args.stride is not None:
+        raise UserError(f"--stride is an LSF option (forecast origin spacing); --suite {args.suite} has none")
+    return {}
+
+
+def _model_overrides(args: argparse.Namespace) -> dict[str, Any]:
+    """Model settings given on the command line; they override the suite's and enter the run settings."""
+    overrides: dict[str, Any] = {}
+    if args.checkpoint is not None:
+        overrides["checkpoint"] = str(Path(args.checkpoint).expanduser().resolve())
+    if args.device is not None:
+        overrides["device"] = args.device
+    if args.batch_size is not None:
+        overrides["batch_size"] = args.batch_size
+    if args.decode_block_size is not None:
+        overrides["decode_block_size"] = args.decode_block_size or None  # 0: one forward pass
+    if args.context_length is not None and args.suite != "lsf":  # LSF: a protocol cap instead
+        overrides["context_length"] = args.context_length
+    check_overrides(args.model, overrides)
+    return overrides
+
+
+def _shard(text: str) -> Shard:
+    try:
+        return parse_shard(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _executor(args: argparse.Namespace) -> Executor:
+    """``--executor`` with its options; Ray-only flags on the local executor are an error."""
+    if args.executor == "ray":
+        return RayExecutor(address=args.address, workers=args.workers)
+    given = [flag for flag, value in (("--address", args.address), ("--workers", args.workers)) if value]
+    if given:
+        flags = " and ".join(given)
+        raise UserError(f"{flags} apply to --executor ray only (got --executor {args.executor})")
+    return LocalExecutor()
+
+
+def _run(args: argparse.Namespace) -> int:
+    spec = get_model_spec(args.model)  # an unknown model fails before anything else
+    executor = _executor(args)
+    overrides = _model_overrides(args)
+    suite = get_suite(args.suite, suite_properties(args))
+    settings = {**spec.settings_for(args.suite), **overrides}
+    allow_nan = args.allow_nan_forecast
+    if allow_nan is None:  # the official notebook's choice for this model and suite
+        allow_nan = spec.allows_nan_forecast(args.suite)
+    options = RunOptions(
+        datasets=split(args.datasets),
+        terms=split(args.terms),
+        output_dir=Path(args.output_dir),
+        data_dir=args.data_dir,
+        allow_nan_forecast=allow_nan,
+        progress=not args.no_progress,
+        settings=settings,
+        protocol_options=_protocol_options(args),
+        executor=executor,
+        shard=args.shard,
+        save_forecasts=args.save_forecasts,
+        model_card={"model_type": spec.card_model_type} if spec.card_model_type else {},
+    )
+    summary = run_suite(suite, args.model, ModelRecipe(args.model, args.suite, overrides), options)
+    if summary.complete:
+        print(
+            f"{summary.results_csv}: {summary.computed} configs computed, {summary.skipped} reused "
+            f"in {summary.wall_seconds:.1f} s ({summary.windows} windows); run record {summary.record}"
+        )
+    else:
+        print(
+            f"shard {args.shard}: {summary.computed} configs computed, {summary.skipped} reused in "
+            f"{summary.wall_seconds:.1f} s ({summary.windows} windows); {summary.pending} of "
+            f"{summary.configs} configs of the selection are not done yet (other shards), so "
+            f"{summary.results_csv} is not written: the last shard to finish writes it, or rerun the same "
+            f"command without --shard to complete it from the journals without recomputing; "
+            f"run record {summary.record}"
+        )
+    if summary.missing:
+        print(f"skipped (no data file under --data-dir): {', '.join(summary.missing)}", file=sys.stderr)
+    return 0
+
+
+def register(sub: Any) -> None:
+    """Add the command to ``sub``, the ``toto-bench`` sub-parsers."""
+    run = sub.add_parser(
+        "run",
+        help="evaluate a model on a suite and write <output-dir>/<suite>/<model>/all_results.csv",
+        description=(
+            "Evaluate a registered model on a suite with the upstream protocol (GIFT-Eval windows and "
+            "metrics; BOOM = GIFT-Eval rules on the BOOM datasets; TIME per-window metrics; LSF TSLib "
+            "borders, z-score, stride 1, MSE/MAE). Writes all_results.csv (upstream schema) "
+            "and config.json (the run record). Finished configs are committed one by one: rerunning the same "
+            "command after a crash or Ctrl-C resumes where it stopped."
+        ),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=EPILOG,
+    )
+    run.add_argument("--suite", required=True, choices=RUN_SUITES, help="benchmark suite")
+    run.add_argument("--model", required=True, help="registered model name (see `toto-bench list models`)")
+    run.add_argument(
+        "--data-dir",
+        metavar="DIR",
+        help="suite data root (default: $GIFT_EVAL / $BOOM / $TIME_DATASET / $LSF_DATA, else the cache)",
+    )
+    run.add_argument(
+        "--datasets",
+        action="append",
+        metavar="NAMES",
+        help="comma-separated storage names (e.g. us_births/W,m4_hourly or ds-1010-T); default: all",
+    )
+    run.add_argument(
+        "--terms",
+        action="append",
+        metavar="TERMS",
+        help="comma-separated: short,medium,long (LSF: horizons 96,192,336,720)",
+    )
+    run.add_argument("--output-dir", default="results", metavar="DIR", help="results root (default: results)")
+    run.add_argument("--properties", metavar="PATH", help="BOOM/Boomlet properties JSON")
+    run.add_argument(
+        "--allow-nan-forecast",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="score NaN forecasts like gluonts allow_nan_forecast=True instead of failing (default: what the "
+        "model's official notebook does for the suite, e.g. True for Toto 2.0 on BOOM)",
+    )
+    run.add_argument(
+        "--checkpoint",
+        metavar="DIR",
+        help="load the model from this local folder instead of its published checkpoint id (HF cache/Hub)",
+    )
+    run.add_argument(
+        "--device",
+        metavar="auto|cpu|cuda[:N]",
+        help="where neural models run (default: auto = CUDA if visible)",
+    )
+    run.add_argument(
+        "--batch-size",
+        type=positive_int,
+        metavar="N",
+        help="contexts per forward pass (default: the suite's)",
+    )
+    run.add_argument(
+        "--decode-block-size",
+        type=non_negative_int,
+        metavar="N",
+        help="Toto 2.0: 0 = one forward pass for the whole horizon (the notebooks'), else block decoding",
+    )
+    run.add_argument("--no-progress", action="store_true", help="no progress bar")
+    run.add_argument(
+        "--context-length",
+        type=int,
+        metavar="N",
+        help="LSF: every model sees at most the last N points of the history (protocol cap, part of the "
+        "results key; Toto's paper used 2048); default: the whole history, capped by the model itself. "
+        "Other suites: the model's context length (Toto 2.0: context+horizon budget; default: the suite's)",
+    )
+    run.add_argument(
+        "--stride",
+        type=int,
+        metavar="N",
+        help="LSF: distance between forecast origins (default 1, the standard protocol)",
+    )
+    run.add_argument(
+        "--executor",
+        choices=EXECUTORS,
+        default="local",
+        help="who runs the configs: 'local' = one model in this process (default); 'ray' = Ray actors, one "
+        "per GPU (or per CPU when there is none), each loading the model once; finished configs stream back "
+        "to this process's results store, a dead actor's datasets are retried "
+        '(needs pip install "toto-bench[ray]")',
+    )
+    run.add_argument(
+        "--address",
+        metavar="ADDR",
+        help="--executor ray: the Ray cluster to join (e.g. auto, ray://head:10001); default: $RAY_ADDRESS, "
+        "else start a local Ray instance",
+    )
+    run.add_argument(
+        "--workers",
+        type=positive_int,
+        metavar="N",
+        help="--executor ray: number of actors (default: the cluster's GPUs, or its CPUs without GPUs); "
+        "more actors than GPUs share them",
+    )
+    run.add_argument(
+        "--shard",
+        type=_shard,
+        metavar="I/N",
+        help="run only shard I of N (numbered 1..N, e.g. a job array's task id) of the selected datasets, "
+        "dealt round-robin in selection order (the suite's, or the --datasets order: give every shard the "
+        "same command); shards may share --output-dir concurrently (one journal each) and the last one to "
+        "finish writes all_results.csv",
+    )
+    run.add_argument(
+        "--save-forecasts",
+        action="store_true",
+        help="also keep every computed config's forecasts (all quantile levels, the mean, window origins) in "
+        "<output-dir>/<suite>/<model>/forecasts/<config>.npz, for `toto-bench score` and `toto-bench report "
+        "--forecasts`; finished configs without their forecasts file are forecast again (docs/running.md)",
+    )
+    run.set_defaults(func=_run)
