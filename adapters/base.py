@@ -1,18 +1,46 @@
-"""The ``Forecaster`` interface every model adapter implements, and the forecast container.
+"""The ``Forecaster`` interface of every model adapter, its optional hooks, and the forecast container.
 
 An adapter loads its model once and then predicts many batches of contexts. It never sees labels.
+
+Besides :class:`Forecaster` (required), an adapter may implement any of these optional hooks; the engine
+checks for them with ``isinstance`` (they are ``runtime_checkable`` Protocols), so a plugin needs no base
+class:
+
+=========================  ===============================================================================
+hook                       what the engine does with it
+=========================  ===============================================================================
+:class:`PrefixForecaster`  calls ``predict_prefixes(series, cuts, ...)`` instead of ``predict`` (fast path)
+:class:`TaskAware`         calls ``begin_task(task, first_context_length=...)`` before each config's calls
+:class:`Describes`         records ``describe()`` in the run record (``model_details``)
+:class:`ReportsFallbacks`  records ``fallbacks`` (substitute forecasts the model made) in the run record
+=========================  ===============================================================================
+
+Optional attributes read by the engine: ``batch_size`` (int: the engine hands over at most that many
+contexts per call; ``None``/absent: all of a task's contexts at once) and ``quantiles_sorted`` (default
+True; False when the adapter returns a model's raw, possibly crossing quantiles because the official
+pipeline does not sort them). :mod:`toto_bench.adapters.contract` checks them.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import ClassVar, Protocol, runtime_checkable
+from typing import Any, ClassVar, Protocol, runtime_checkable
 
 import numpy as np
 
 from toto_bench.metrics.quantiles import QUANTILE_LEVELS
 
-__all__ = ["QUANTILE_LEVELS", "Forecaster", "PrefixForecaster", "QuantileForecast"]
+__all__ = [
+    "QUANTILE_LEVELS",
+    "Describes",
+    "Forecaster",
+    "PrefixForecaster",
+    "QuantileForecast",
+    "ReportsFallbacks",
+    "TaskAware",
+    "TaskInfo",
+]
 
 
 @dataclass(frozen=True)
@@ -49,10 +77,7 @@ class Forecaster(Protocol):
     the adapter truncates to its own context length) and returns a :class:`QuantileForecast` with
     ``quantiles [n, V, H, Q]`` at ``levels``: the 9 deciles or an ascending superset of them.
 
-    Optional attributes: ``batch_size`` (int: the engine hands over at most that many contexts per call;
-    ``None``/absent: all of a task's contexts at once) and ``quantiles_sorted`` (default True; False when
-    the adapter returns a model's raw, possibly crossing quantiles because the official pipeline does not
-    sort them). :mod:`toto_bench.adapters.contract` checks both.
+    Optional attributes (``batch_size``, ``quantiles_sorted``) and hooks: see the module docstring.
     """
 
     name: str
@@ -77,3 +102,72 @@ class PrefixForecaster(Protocol):
     def predict_prefixes(
         self, series: np.ndarray, cuts: np.ndarray, horizon: int, *, freq: str, seasonality: int
     ) -> QuantileForecast: ...
+
+
+class TaskInfo(Protocol):
+    """What an adapter may read of the config it is about to forecast (the engine's task objects).
+
+    Attributes:
+        config: ``dataset/freq/term``, the results key.
+        freq: the data's pandas frequency string.
+        prediction_length: the horizon ``H``.
+        windows: the number of test windows per series.
+        seasonality: the seasonal period used for MASE/seasonal naive.
+        min_length: the shortest series of the dataset (GIFT-Eval/BOOM tasks; protocols without one give
+            the shortest series length they know).
+        target_dim: variates per series.
+    """
+
+    @property
+    def config(self) -> str: ...
+    @property
+    def freq(self) -> str: ...
+    @property
+    def prediction_length(self) -> int: ...
+    @property
+    def windows(self) -> int: ...
+    @property
+    def seasonality(self) -> int: ...
+    @property
+    def min_length(self) -> int: ...
+    @property
+    def target_dim(self) -> int: ...
+
+
+@runtime_checkable
+class TaskAware(Protocol):
+    """Optional hook: the model is told each config before its ``predict`` calls.
+
+    The engine calls ``begin_task(task, first_context_length=n)`` at the start of every config, with ``n``
+    the length of the config's first context (first series, first window, after any protocol cap), or
+    ``None`` when the config has no window. Some notebooks fix the context length per config from it
+    (Toto 1.0); statistical models use the config to name their fallbacks.
+    """
+
+    def begin_task(self, task: Any, first_context_length: int | None = None) -> None: ...
+
+
+@runtime_checkable
+class Describes(Protocol):
+    """Optional hook: what the run record says about the model.
+
+    ``describe()`` returns any of ``name, model_id, checkpoint, checkpoint_revision, checkpoint_dir,
+    weights_sha256, device, dtype, decode_mode, context_length, batch_size, seed, parameters`` (see
+    :func:`toto_bench.engine.record.describe_model`, which normalises them); other keys go under ``settings``.
+    Without it, the record reads the ``name``, ``device``, ``context_length``, ``batch_size`` and ``seed``
+    attributes.
+    """
+
+    def describe(self) -> dict[str, Any]: ...
+
+
+@runtime_checkable
+class ReportsFallbacks(Protocol):
+    """Optional hook: forecasts the model substituted (e.g. seasonal naive after a time limit).
+
+    ``fallbacks`` is a sequence of records (dataclasses or mappings with ``config``, ``reason``, ``call``,
+    ``items``/``series`` and ``detail``) that the run record lists under ``fallbacks``.
+    """
+
+    @property
+    def fallbacks(self) -> Sequence[Any]: ...

@@ -57,17 +57,14 @@ import logging
 import os
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import Any, ClassVar, Literal
 
 import numpy as np
 
 from toto_bench.adapters import common
-from toto_bench.adapters.base import QuantileForecast
+from toto_bench.adapters.base import QuantileForecast, TaskInfo
 from toto_bench.adapters.registry import ModelSpec, register
 from toto_bench.metrics.quantiles import EVAL_LEVELS, check_levels, quantiles_from_samples
-
-if TYPE_CHECKING:
-    from toto_bench.engine.tasks import Task
 
 __all__ = [
     "CHECKPOINT",
@@ -325,7 +322,7 @@ class Toto1Forecaster:
         }
 
     # ------------------------------------------------------------------ per-config context
-    def begin_task(self, task: Task, first_context_length: int | None = None) -> None:
+    def begin_task(self, task: TaskInfo, first_context_length: int | None = None) -> None:
         """Set the config's context length (call at the start of every config, before its ``predict`` calls).
 
         Args:

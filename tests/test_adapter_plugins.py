@@ -17,8 +17,9 @@ from pathlib import Path
 import pytest
 
 from toto_bench.adapters import registry
-from toto_bench.adapters.contract import ContractConfig, check_forecaster
+from toto_bench.adapters.contract import ContractConfig
 from toto_bench.cli import main
+from toto_bench.engine.contract import check_forecaster
 
 PLUGIN_MODULE = textwrap.dedent(
     '''

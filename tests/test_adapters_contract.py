@@ -26,8 +26,9 @@ import numpy as np
 import pytest
 
 from toto_bench.adapters.base import QUANTILE_LEVELS, Forecaster, QuantileForecast
-from toto_bench.adapters.contract import CHECKS, ContractConfig, check_forecaster
+from toto_bench.adapters.contract import ContractConfig
 from toto_bench.adapters.registry import ModelSpec, accepted_options, available_models, build_model
+from toto_bench.engine.contract import CHECKS, check_forecaster
 from toto_bench.metrics.quantiles import EVAL_LEVELS
 
 #: Cheap baselines that need no checkpoint (the auto-* statsforecast models take seconds per series).

@@ -26,6 +26,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
+from toto_bench.adapters.base import ReportsFallbacks
 from toto_bench.engine.protocol import RunError
 from toto_bench.engine.record import describe_model
 
@@ -38,6 +39,7 @@ __all__ = [
     "Executor",
     "LocalExecutor",
     "ModelRecipe",
+    "ModelReport",
     "RayExecutor",
     "ResultSink",
     "Shard",
@@ -78,26 +80,38 @@ class ResultSink(Protocol):
     def unit_done(self, unit: WorkUnit) -> None: ...
 
 
+@dataclass(frozen=True)
+class ModelReport:
+    """What an execution says about its model(s), for the run record.
+
+    Attributes:
+        details: :func:`~toto_bench.engine.record.describe_model` of a model the execution built (``None``
+            when there was nothing to compute).
+        fallbacks: the models' substitute-forecast records
+            (:class:`~toto_bench.adapters.base.ReportsFallbacks`), from every worker.
+    """
+
+    details: dict[str, Any] | None = None
+    fallbacks: tuple[Any, ...] = ()
+
+
 class Executor(ABC):
     """Runs work units and hands each finished config to the driver's sink as it arrives.
 
     Attributes:
         name: ``local`` or ``ray`` (recorded in the run record).
         workers: how many models work in parallel.
-        model_details: :func:`~toto_bench.engine.record.describe_model` of the model the last :meth:`execute`
-            built (``None`` when there was nothing to compute), for the run record.
     """
 
     name: ClassVar[str]
     workers: int = 1
-    model_details: dict[str, Any] | None = None
 
     @abstractmethod
-    def execute(self, job: UnitJob, units: Sequence[WorkUnit], sink: ResultSink) -> list[Any]:
+    def execute(self, job: UnitJob, units: Sequence[WorkUnit], sink: ResultSink) -> ModelReport:
         """Run every unit of ``units``; call ``sink.commit`` per finished config (in the driver process).
 
         Returns:
-            the models' ``fallbacks`` records (statistical models that fell back to seasonal naive).
+            the models' description and fallback records, for the run record.
         """
 
 
@@ -114,17 +128,20 @@ class LocalExecutor(Executor):
     def __init__(self) -> None:
         self.model: Forecaster | None = None
 
-    def execute(self, job: UnitJob, units: Sequence[WorkUnit], sink: ResultSink) -> list[Any]:
-        self.model = self.model_details = None
+    def execute(self, job: UnitJob, units: Sequence[WorkUnit], sink: ResultSink) -> ModelReport:
+        self.model = None
         if not units:
-            return []
+            return ModelReport()
         model = self.model = job.build_model()
         for unit in units:
             for result in job.run(model, unit):
                 sink.commit(result)
             sink.unit_done(unit)
-        self.model_details = describe_model(model)
-        return list(getattr(model, "fallbacks", []))
+        return ModelReport(describe_model(model), _fallbacks(model))
+
+
+def _fallbacks(model: Forecaster | None) -> tuple[Any, ...]:
+    return tuple(model.fallbacks) if isinstance(model, ReportsFallbacks) else ()
 
 
 class _UnitWorker:
@@ -139,8 +156,8 @@ class _UnitWorker:
             self.model = self.job.build_model()
         yield from self.job.run(self.model, unit)
 
-    def fallbacks(self) -> list[Any]:
-        return list(getattr(self.model, "fallbacks", []))
+    def fallbacks(self) -> tuple[Any, ...]:
+        return _fallbacks(self.model)
 
     def details(self) -> dict[str, Any] | None:
         return None if self.model is None else describe_model(self.model)
@@ -231,11 +248,10 @@ class RayExecutor(Executor):
             resources["num_cpus"] = 0
         return resources
 
-    def execute(self, job: UnitJob, units: Sequence[WorkUnit], sink: ResultSink) -> list[Any]:
+    def execute(self, job: UnitJob, units: Sequence[WorkUnit], sink: ResultSink) -> ModelReport:
         ray = _import_ray()
-        self.model_details = None
         if not units:
-            return []
+            return ModelReport()
         started = self._connect(ray)
         try:
             return self._execute(ray, job, units, sink)
@@ -243,7 +259,7 @@ class RayExecutor(Executor):
             if started:
                 ray.shutdown()
 
-    def _execute(self, ray: Any, job: UnitJob, units: Sequence[WorkUnit], sink: ResultSink) -> list[Any]:
+    def _execute(self, ray: Any, job: UnitJob, units: Sequence[WorkUnit], sink: ResultSink) -> ModelReport:
         from ray.exceptions import RayActorError, RayTaskError
 
         actor_class = ray.remote(max_restarts=0)(_UnitWorker).options(**self._resources(ray))
@@ -298,14 +314,15 @@ class RayExecutor(Executor):
                     continue
                 sink.commit(result)
                 done.append(result.key)
+            details: dict[str, Any] | None = None
             for actor in live:
                 try:
                     fallbacks += ray.get(actor.fallbacks.remote())
-                    if self.model_details is None:
-                        self.model_details = ray.get(actor.details.remote())
+                    if details is None:
+                        details = ray.get(actor.details.remote())
                 except RayActorError:
                     continue
-            return fallbacks
+            return ModelReport(details, tuple(fallbacks))
         finally:
             for actor in live:
                 ray.kill(actor)

@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from toto_bench.adapters.base import Forecaster, PrefixForecaster, QuantileForecast
+from toto_bench.adapters.base import Forecaster, PrefixForecaster, QuantileForecast, TaskAware
 from toto_bench.engine.protocol import EngineTask, RunError, Scorer
 from toto_bench.engine.tasks import Task
 from toto_bench.metrics.quantiles import QUANTILE_LEVELS
@@ -244,16 +244,15 @@ def score_task(
 ) -> Scorer:
     """Forecast every window of ``items`` for ``task`` and feed them to ``scorer`` chunk by chunk.
 
-    A model with a ``begin_task(task, first_context_length=...)`` method is told each config first (some
-    notebooks fix the context length per config from its first test input).
+    A :class:`~toto_bench.adapters.base.TaskAware` model is told each config first (some notebooks fix the
+    context length per config from its first test input).
     """
     targets = [target for _, target in items]
-    begin = getattr(model, "begin_task", None)
-    if callable(begin):
+    if isinstance(model, TaskAware):
         first = next((int(c[0]) for c in cuts if len(c)), None)
         if context_length is not None and first is not None:
             first = min(first, context_length)
-        begin(task, first_context_length=first)
+        model.begin_task(task, first_context_length=first)
     for part in forecast_parts(model, targets, cuts, task, context_length=context_length, bounded=bounded):
         item_id, target = items[part.index]
         stop = part.start + part.forecast.quantiles.shape[0]

@@ -32,6 +32,7 @@ from types import TracebackType
 from typing import Any
 
 from toto_bench import __version__
+from toto_bench.adapters.base import Describes, ReportsFallbacks
 
 __all__ = [
     "MODEL_KEYS",
@@ -336,9 +337,8 @@ def device_name(device: str | None) -> str | None:
 
 
 def _describe(model: Any) -> dict[str, Any]:
-    describe = getattr(model, "describe", None)
     try:
-        raw = dict(describe()) if callable(describe) else {}
+        raw = dict(model.describe()) if isinstance(model, Describes) else {}
     except Exception as exc:  # a broken describe() must not lose the record of a finished run
         raw = {"describe_error": f"{type(exc).__name__}: {exc}"}
     for attr in ("name", "device", "context_length", "batch_size", "seed"):  # plugins without describe()
@@ -507,7 +507,7 @@ def fallback_summary(model: Any = None, records: Iterable[Any] | None = None) ->
     it covered) and ``detail``; mappings are kept as they are, other objects become ``{"detail": str}``.
     """
     if records is None:
-        records = getattr(model, "fallbacks", None) or []
+        records = list(model.fallbacks) if isinstance(model, ReportsFallbacks) else []
     out: list[dict[str, Any]] = []
     for item in records:
         if dataclasses.is_dataclass(item) and not isinstance(item, type):

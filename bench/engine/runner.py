@@ -235,7 +235,7 @@ def run_suite(
     bar.update(skipped)
     sink = _Commit(store, bar)
     try:
-        fallbacks = executor.execute(job, units, sink)
+        report = executor.execute(job, units, sink)
     finally:
         bar.close()
     if shard is not None:
@@ -269,8 +269,8 @@ def run_suite(
         model=None,
         monitor=monitor,
         windows=sink.windows,
-        model_details=executor.model_details,
-        fallbacks=fallbacks,
+        model_details=report.details,
+        fallbacks=report.fallbacks,
     )
     wall = float(record_payload["wall_seconds"])
     record = folder / (shard.record_name if shard else RUN_RECORD_NAME)
