@@ -61,6 +61,8 @@ import numpy as np
 
 from toto_bench.adapters.base import QUANTILE_LEVELS, QuantileForecast
 from toto_bench.adapters.common import (
+    as_context,
+    check_horizon,
     checkpoint_source,
     module_facts,
     offline_hint,
@@ -152,23 +154,6 @@ def _load_pipeline(
             f"checkpoint {source!r} holds a {type(pipeline).__name__}, but this model needs a {expected}"
         )
     return pipeline, source, resolved
-
-
-def _as_2d_float32(context: np.ndarray, index: int) -> np.ndarray:
-    arr = np.asarray(context, dtype=np.float32)
-    if arr.ndim == 1:
-        arr = arr[None, :]
-    if arr.ndim != 2:
-        raise ValueError(f"context {index} must be [V, t], got shape {arr.shape}")
-    if arr.shape[1] == 0:
-        raise ValueError(f"context {index} is empty (length 0)")
-    return arr
-
-
-def _check_horizon(horizon: int) -> int:
-    if int(horizon) < 1:
-        raise ValueError(f"horizon must be >= 1, got {horizon}")
-    return int(horizon)
 
 
 def _effective_context(requested: int | None, model_max: int, what: str) -> int:
@@ -275,8 +260,8 @@ class ChronosBoltForecaster:
         Returns:
             ``QuantileForecast(quantiles [n, V, H, 9] float32, mean None)``, unsorted as the model emits them.
         """
-        h = _check_horizon(horizon)
-        arrays = [_as_2d_float32(c, i) for i, c in enumerate(contexts)]
+        h = check_horizon(horizon)
+        arrays = [as_context(c, i) for i, c in enumerate(contexts)]
         n_var = {a.shape[0] for a in arrays}
         if len(n_var) > 1:
             raise ValueError(f"all contexts of one call must have the same number of variates, got {n_var}")
@@ -462,10 +447,10 @@ class Chronos2Forecaster:
         Returns:
             ``QuantileForecast(quantiles [n, V, H, 9] float32, mean None)``, unsorted as the model emits them.
         """
-        h = _check_horizon(horizon)
+        h = check_horizon(horizon)
         if window_ids is not None and len(window_ids) != len(contexts):
             raise ValueError(f"window_ids has {len(window_ids)} entries for {len(contexts)} contexts")
-        arrays = [_as_2d_float32(c, i)[:, -self.context_length :] for i, c in enumerate(contexts)]
+        arrays = [as_context(c, i)[:, -self.context_length :] for i, c in enumerate(contexts)]
         n_var = {a.shape[0] for a in arrays}
         if len(n_var) > 1:
             raise ValueError(f"all contexts of one call must have the same number of variates, got {n_var}")

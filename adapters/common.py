@@ -66,20 +66,57 @@ def _is_oom(exc: BaseException) -> bool:
     )
 
 
+def as_context(context: Any, index: int | None = None, *, need: str = "") -> np.ndarray:
+    """One context as a float32 ``[V, t]`` array (``[t]`` becomes ``[1, t]``; no copy when it already is).
+
+    Args:
+        context: ``[V, t]`` or ``[t]`` array-like.
+        index: its position in the call's list, named in errors (``None``: "a context").
+        need: why the model needs a non-empty context, appended to that error.
+
+    Raises:
+        ValueError: for another number of dimensions, no variate, or length 0, naming the context.
+    """
+    what = "a context" if index is None else f"context {index}"
+    arr = np.asarray(context, dtype=np.float32)
+    if arr.ndim == 1:
+        arr = arr[None, :]
+    if arr.ndim != 2 or arr.shape[0] < 1:
+        raise ValueError(f"{what} must be [V, t], got shape {np.shape(context)}")
+    if arr.shape[1] == 0:
+        raise ValueError(f"{what} is empty (length 0){': ' + need if need else ''}")
+    return arr
+
+
+def check_horizon(horizon: int) -> int:
+    """``horizon`` as an int; ``ValueError`` naming it unless it is >= 1."""
+    if int(horizon) < 1:
+        raise ValueError(f"horizon must be >= 1, got {horizon}")
+    return int(horizon)
+
+
 def run_in_batches(
     items: Sequence[T],
     batch_size: int,
     predict: Callable[[Sequence[T]], np.ndarray],
     *,
     on_halve: Callable[[int], None] | None = None,
+    empty_tail: tuple[int, ...] | None = None,
 ) -> np.ndarray:
     """``predict`` over ``items`` in batches, concatenated along axis 0; on out-of-memory the batch halves.
 
     The new batch size sticks for the rest of the call and is reported through ``on_halve`` (and logged), so
     a run says when it had to shrink. A batch of 1 that still runs out of memory re-raises.
+
+    Empty ``items`` never reach ``predict``: the result is ``[0, *empty_tail]`` float32 (e.g.
+    ``(V, H, Q)``); without ``empty_tail`` an empty input is a ``ValueError`` (the output shape is unknown).
     """
     if batch_size < 1:
         raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+    if len(items) == 0:
+        if empty_tail is None:
+            raise ValueError("no contexts to forecast (an empty list); give empty_tail for a [0, ...] result")
+        return np.empty((0, *empty_tail), dtype=np.float32)
     outputs: list[np.ndarray] = []
     i = 0
     while i < len(items):
@@ -96,7 +133,7 @@ def run_in_batches(
                 on_halve(batch_size)
             continue
         i += len(chunk)
-    return np.concatenate(outputs) if outputs else np.empty((0,))
+    return np.concatenate(outputs)
 
 
 def _empty_cache() -> None:

@@ -76,6 +76,8 @@ import numpy as np
 
 from toto_bench.adapters.base import QUANTILE_LEVELS, QuantileForecast
 from toto_bench.adapters.common import (
+    as_context,
+    check_horizon,
     checkpoint_source,
     module_facts,
     offline_hint,
@@ -173,13 +175,7 @@ def _as_contexts(contexts: Sequence[np.ndarray]) -> tuple[list[np.ndarray], int]
     """float32 ``[V, t_i]`` views of ``contexts`` and their common ``V`` (``0`` for an empty list)."""
     arrays: list[np.ndarray] = []
     for i, ctx in enumerate(contexts):
-        arr = np.asarray(ctx, dtype=np.float32)
-        if arr.ndim == 1:
-            arr = arr[None, :]
-        if arr.ndim != 2:
-            raise ValueError(f"context {i} must be [V, t], got shape {arr.shape}")
-        if arr.shape[1] == 0:
-            raise ValueError(f"context {i} is empty (length 0): Moirai needs at least one time step")
+        arr = as_context(ctx, i, need="Moirai needs at least one time step")
         if arrays and arr.shape[0] != arrays[0].shape[0]:
             raise ValueError(
                 f"context {i} has {arr.shape[0]} variates, context 0 has {arrays[0].shape[0]}: "
@@ -187,13 +183,6 @@ def _as_contexts(contexts: Sequence[np.ndarray]) -> tuple[list[np.ndarray], int]
             )
         arrays.append(arr)
     return arrays, (arrays[0].shape[0] if arrays else 0)
-
-
-def _check_horizon(horizon: int) -> int:
-    h = int(horizon)
-    if h < 1:
-        raise ValueError(f"horizon must be >= 1, got {horizon}")
-    return h
 
 
 def _causal_mean_imputed(row: np.ndarray) -> np.ndarray:
@@ -498,7 +487,7 @@ class MoiraiForecaster(_MoiraiBase):
             ``[B, S, V, H]`` float32 samples.
         """
         arrays, n_var = _as_contexts(contexts)
-        h = _check_horizon(horizon)
+        h = check_horizon(horizon)
         torch = self.torch
         n, size, patch = len(arrays), torch.Size((self.num_samples,)), self.patch_size
         inputs = self._tensors(*predictor_inputs(arrays, self._context, "zero"))
@@ -555,7 +544,7 @@ class MoiraiForecaster(_MoiraiBase):
             gluonts ``SampleForecast`` readout (sorted sample ``round((S-1)·q)``, sample mean) of each
             context's ``num_samples`` paths.
         """
-        h = _check_horizon(horizon)
+        h = check_horizon(horizon)
         arrays, _ = _as_contexts(contexts)
         n_q = len(self.levels)
         if not arrays:
@@ -637,7 +626,7 @@ class Moirai2Forecaster(_MoiraiBase):
     def quantiles(self, contexts: Sequence[np.ndarray], horizon: int) -> np.ndarray:
         """One batch: ``[B, V, H, 9]`` float32 quantiles (``V == 1``), from ``Moirai2Forecast.predict``."""
         arrays, n_var = _as_contexts(contexts)
-        h = _check_horizon(horizon)
+        h = check_horizon(horizon)
         if n_var != 1:
             raise ValueError(
                 f"{self.name} with pipeline='predict' is univariate (the GIFT-Eval notebook); got V={n_var}. "
@@ -658,7 +647,7 @@ class Moirai2Forecaster(_MoiraiBase):
             ``QuantileForecast(quantiles [n, V, H, 9] float32, mean=None)``, levels = the module's
             ``quantile_levels``; values exactly as the model emits them (not re-sorted).
         """
-        h = _check_horizon(horizon)
+        h = check_horizon(horizon)
         arrays, _ = _as_contexts(contexts)
         if not arrays:
             return QuantileForecast(np.zeros((0, 0, h, len(self.levels)), np.float32), self.levels)
@@ -707,7 +696,7 @@ class Moirai2PredictorForecaster(Moirai2Forecaster):
     def quantiles(self, contexts: Sequence[np.ndarray], horizon: int) -> np.ndarray:
         """One batch: ``[B, V, H, 9]`` float32 quantiles from ``Moirai2Forecast.forward``."""
         arrays, n_var = _as_contexts(contexts)
-        h = _check_horizon(horizon)
+        h = check_horizon(horizon)
         if n_var > 1 and h > self.single_pass_horizon:
             if self.long_multivariate == "error":
                 raise ValueError(

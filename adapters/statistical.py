@@ -40,6 +40,7 @@ from typing import Any, ClassVar, Literal
 import numpy as np
 
 from toto_bench.adapters.base import QUANTILE_LEVELS, QuantileForecast
+from toto_bench.adapters.common import as_context
 from toto_bench.adapters.registry import ModelSpec, register
 
 __all__ = [
@@ -57,6 +58,8 @@ __all__ = [
 AllNanPolicy = Literal["raise", "zero"]
 
 STATS_INSTALL_HINT = 'pip install "toto-bench[stats]"'
+
+_NEED_DATA = "statistical models need at least one time step"
 
 
 def interval_columns(levels: Sequence[float] = QUANTILE_LEVELS) -> list[tuple[int, str]]:
@@ -77,17 +80,6 @@ _Z: dict[int, float] = {lv: NormalDist().inv_cdf(0.5 + lv / 200) for lv in _SF_L
 
 # ----------------------------------------------------------------------------------------------------------
 # Imputation
-
-
-def _as_2d_float32(context: np.ndarray) -> np.ndarray:
-    arr = np.asarray(context, dtype=np.float32)
-    if arr.ndim == 1:
-        arr = arr[None, :]
-    if arr.ndim != 2:
-        raise ValueError(f"a context must be [V, t], got shape {arr.shape}")
-    if arr.shape[1] == 0:
-        raise ValueError("empty context (length 0): statistical models need at least one time step")
-    return arr
 
 
 def last_value_imputation(values: np.ndarray, *, all_nan: AllNanPolicy = "raise") -> np.ndarray:
@@ -205,7 +197,7 @@ def _check_horizon_season(horizon: int, season: int) -> None:
 
 
 def _stack_variates(contexts: Sequence[np.ndarray]) -> tuple[list[np.ndarray], int]:
-    arrays = [_as_2d_float32(c) for c in contexts]
+    arrays = [as_context(c, i, need=_NEED_DATA) for i, c in enumerate(contexts)]
     n_var = {a.shape[0] for a in arrays}
     if len(n_var) > 1:
         raise ValueError(
@@ -307,7 +299,7 @@ class _NaiveBase:
         _check_horizon_season(horizon, seasonality)
         season = self._season(seasonality)
         h = int(horizon)
-        arr = _as_2d_float32(series)
+        arr = as_context(series, need=_NEED_DATA)
         cuts_arr = np.asarray(cuts)
         if cuts_arr.ndim != 1 or not np.issubdtype(cuts_arr.dtype, np.integer):
             raise ValueError(f"cuts must be a 1-D integer array, got {cuts_arr.dtype} shape {cuts_arr.shape}")

@@ -200,17 +200,6 @@ def window_seed(seed: int, context: np.ndarray, horizon: int) -> int:
     return int.from_bytes(digest.digest(), "little") & (2**63 - 1)
 
 
-def _as_2d(context: np.ndarray, index: int) -> np.ndarray:
-    arr = np.asarray(context, dtype=np.float32)
-    if arr.ndim == 1:
-        arr = arr[None, :]
-    if arr.ndim != 2 or arr.shape[0] < 1:
-        raise ValueError(f"context {index} must be [V, t], got shape {np.shape(context)}")
-    if arr.shape[1] == 0:
-        raise ValueError(f"context {index} is empty (length 0)")
-    return arr
-
-
 def _is_oom(exc: BaseException) -> bool:
     return type(exc).__name__ == "OutOfMemoryError" or (
         isinstance(exc, RuntimeError) and "out of memory" in str(exc).lower()
@@ -407,7 +396,7 @@ class Toto1Forecaster:
 
     def forecast_window(self, context: np.ndarray, horizon: int) -> tuple[np.ndarray, np.ndarray]:
         """``(samples [S, V, H], mean [V, H])`` of one ``[V, t]`` context (full history, NaN for gaps)."""
-        arr = _as_2d(context, 0)
+        arr = common.as_context(context, 0)
         series, observed = model_input(arr, self.past_length(arr.shape[1]))
         seed = window_seed(self.seed, arr, horizon)
         while True:
@@ -433,7 +422,7 @@ class Toto1Forecaster:
         h = int(horizon)
         if h < 1:
             raise ValueError(f"horizon must be >= 1, got {horizon}")
-        arrays = [_as_2d(c, i) for i, c in enumerate(contexts)]
+        arrays = [common.as_context(c, i) for i, c in enumerate(contexts)]
         n_vars = {a.shape[0] for a in arrays}
         if len(n_vars) > 1:
             raise ValueError(
