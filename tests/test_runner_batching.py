@@ -94,3 +94,56 @@ def test_scorer_scores_at_the_levels_the_model_forecasts() -> None:
         scorer.row()["eval_metrics/mean_weighted_sum_quantile_loss"]
         == deciles["mean_weighted_sum_quantile_loss"]
     )
+
+
+class _WrongCount:
+    """Returns one forecast fewer than it was given contexts."""
+
+    name = "wrong-count"
+    supports_multivariate: ClassVar[bool] = True
+    context_length = None
+    batch_size = 4
+
+    def predict(
+        self, contexts: list[np.ndarray], horizon: int, *, freq: str, seasonality: int
+    ) -> QuantileForecast:
+        n = max(0, len(contexts) - 1)
+        return QuantileForecast(np.zeros((n, contexts[0].shape[0], horizon, 9), np.float32))
+
+
+def test_a_model_returning_too_few_forecasts_is_a_run_error_naming_the_counts() -> None:
+    from toto_bench.engine.protocol import RunError
+
+    target = np.arange(400, dtype=np.float32)[None, :]
+    task = build_task(
+        config="x/H/short", storage_name="x", term="short", freq="H", min_length=400, target_dim=1
+    )
+    cuts = [window_cuts(400, task.prediction_length, task.windows)]
+    with pytest.raises(RunError, match=r"x/H/short: model 'wrong-count' returned 0 forecasts for 1 contexts"):
+        forecast_series(_WrongCount(), [target], cuts, task)
+
+
+def test_run_in_batches_concatenates_halves_on_oom_and_handles_empty_input() -> None:
+    from toto_bench.adapters.common import run_in_batches
+
+    items = list(range(10))
+    seen: list[int] = []
+
+    def predict(chunk: list[int]) -> np.ndarray:
+        if len(chunk) > 3:
+            raise RuntimeError("CUDA out of memory (simulated)")
+        seen.append(len(chunk))
+        return np.array(chunk, dtype=np.float32)[:, None] * 2
+
+    halved: list[int] = []
+    out = run_in_batches(items, 8, predict, on_halve=halved.append)
+    np.testing.assert_array_equal(out[:, 0], np.arange(10) * 2)  # order kept, every item once
+    assert halved == [4, 2] and seen == [2, 2, 2, 2, 2]  # 8 -> 4 -> 2 and it sticks
+    empty = run_in_batches([], 8, predict, empty_tail=(3, 5, 9))
+    assert empty.shape == (0, 3, 5, 9) and empty.dtype == np.float32
+    with pytest.raises(ValueError, match="no contexts to forecast"):
+        run_in_batches([], 8, predict)
+    with pytest.raises(RuntimeError, match="out of memory"):  # a batch of 1 that still fails re-raises
+        run_in_batches([1], 1, lambda chunk: (_ for _ in ()).throw(RuntimeError("out of memory")))
+    with pytest.raises(ValueError, match="boom"):  # other errors are not retried
+        run_in_batches(items, 2, lambda chunk: (_ for _ in ()).throw(ValueError("boom")))

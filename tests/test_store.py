@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import math
 from pathlib import Path
 
@@ -60,3 +61,13 @@ def test_csv_follows_the_requested_order_and_round_trips_floats_exactly(tmp_path
 def test_spec_hash_is_stable_and_order_independent() -> None:
     assert spec_hash({"a": 1, "b": [1, 2]}) == spec_hash({"b": [1, 2], "a": 1})
     assert spec_hash({"a": 1}) != spec_hash({"a": 2})
+
+
+def test_spec_hash_is_pinned_so_existing_journals_stay_valid() -> None:
+    """A serialisation change would silently invalidate every journal (all configs recomputed): the hash
+    of a typical run's settings is pinned and equals the recipe (sha256 of sorted-key JSON, 16 hex)."""
+    settings = {"model": "seasonal-naive", "allow_nan_forecast": False}
+    canonical = b'{"allow_nan_forecast": false, "model": "seasonal-naive"}'
+    assert spec_hash(settings) == hashlib.sha256(canonical).hexdigest()[:16] == "333e87b17ef51ae0"
+    nested = {"model": "toto2-4m", "protocol": {"stride": 1, "context_length": None}, "batch_size": 64}
+    assert spec_hash(nested) == "e6c8a7962da338e9"
