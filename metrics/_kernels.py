@@ -13,8 +13,8 @@ each result to float32 where numpy computes in float32 (``_r``). Rounding a floa
 or quotient of float32 values to float32 gives the correctly rounded float32 result (53 >= 2 * 24 + 2), so
 this is bitwise numpy's float32 arithmetic. Sums are float64, accumulated per row and then per chunk.
 
-numba is a dependency, but everything works without it: :data:`ENABLED` is then False and the callers use
-their numpy code. Set ``TOTO_BENCH_NUMBA=0`` to force the numpy code. Compiled code is cached on disk
+numba is a core dependency. Set ``TOTO_BENCH_NUMBA=0`` to use the callers' numpy code instead (the
+reference the kernels are tested against). Compiled code is cached on disk
 (``cache=True``), so only the first call after an install pays the compile time (a few seconds).
 """
 
@@ -24,12 +24,10 @@ import os
 from collections.abc import Callable
 from typing import Any
 
+import numba
 import numpy as np
 
-try:  # numba is optional at run time: without it the numpy paths are used.
-    import numba
-except ImportError:  # pragma: no cover - exercised only where numba is not installed
-    numba = None  # type: ignore[assignment]
+from toto_bench.metrics.quantiles import MSIS_PENALTY as _MSIS_PENALTY
 
 __all__ = [
     "ENABLED",
@@ -41,10 +39,9 @@ __all__ = [
 ]
 
 #: Whether the numba kernels are used: numba importable and ``TOTO_BENCH_NUMBA`` not ``"0"``.
-ENABLED: bool = numba is not None and os.environ.get("TOTO_BENCH_NUMBA", "1") != "0"
+ENABLED: bool = os.environ.get("TOTO_BENCH_NUMBA", "1") != "0"
 
 _TOL = 1e-8  # gluonts ExponentialTailApproximation default, as in .quantiles
-_MSIS_PENALTY = 2.0 / 0.05
 _DOMAIN_CANDIDATE = 2.0**1021
 _SAFE_QUOTIENT = 2.0**1020
 _F32_MAX = float(np.finfo(np.float32).max)
@@ -65,9 +62,7 @@ N_FLAGS = 12
 
 
 def _njit(**kw: Any) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """``numba.njit(cache=True, error_model="numpy", **kw)``; the identity when numba is missing."""
-    if numba is None:  # pragma: no cover
-        return lambda fn: fn
+    """``numba.njit(cache=True, error_model="numpy", **kw)``."""
     return numba.njit(cache=True, error_model="numpy", **kw)
 
 

@@ -43,7 +43,14 @@ import numpy as np
 from toto_bench.metrics.quantiles import QUANTILE_LEVELS
 
 from . import _kernels
-from .quantiles import CRPS_LEVELS, MSIS_LEVELS, LevelGetter, check_levels, level_function
+from .quantiles import (
+    CRPS_LEVELS,
+    MSIS_LEVELS,
+    MSIS_PENALTY,
+    LevelGetter,
+    check_levels,
+    level_function,
+)
 
 __all__ = ["METRIC_NAMES", "MetricAccumulator", "evaluate_quantile_forecasts"]
 
@@ -62,8 +69,6 @@ METRIC_NAMES: tuple[str, ...] = (
     "mean_weighted_sum_quantile_loss",
 )
 
-_MSIS_ALPHA = 0.05
-_MSIS_PENALTY = 2.0 / _MSIS_ALPHA
 _RATIOS = ("MASE", "MAPE", "sMAPE", "MSIS")
 #: numpy.ma's safe-division tolerance (``np.finfo(float).tiny``), a float64 scalar like numpy's.
 _TINY = np.finfo(np.float64).tiny
@@ -506,11 +511,11 @@ class MetricAccumulator:
         y = y0.astype(dtype, copy=False)  # one explicit cast: mixed-dtype ufuncs are much slower
         pen = np.subtract(lower, y, dtype=dtype)
         np.maximum(pen, 0, out=pen)
-        pen *= _MSIS_PENALTY
+        pen *= MSIS_PENALTY
         num += pen
         np.subtract(y, upper, out=pen, dtype=dtype)
         np.maximum(pen, 0, out=pen)
-        pen *= _MSIS_PENALTY
+        pen *= MSIS_PENALTY
         num += pen
         return num
 
@@ -595,11 +600,11 @@ class MetricAccumulator:
         if num.dtype != dtype:
             num = num.astype(dtype)
         pen = lower - y
-        pen *= _MSIS_PENALTY
+        pen *= MSIS_PENALTY
         pen *= y < lower
         num += pen
         pen = y - upper
-        pen *= _MSIS_PENALTY
+        pen *= MSIS_PENALTY
         pen *= y > upper
         num += pen
         return num

@@ -21,7 +21,9 @@ import numpy as np
 __all__ = [
     "CRPS_LEVELS",
     "EVAL_LEVELS",
+    "MSIS_ALPHA",
     "MSIS_LEVELS",
+    "MSIS_PENALTY",
     "QUANTILE_LEVELS",
     "check_levels",
     "level_array",
@@ -33,8 +35,11 @@ __all__ = [
 
 #: Levels of ``MeanWeightedSumQuantileLoss`` in the benchmark metric set.
 CRPS_LEVELS: tuple[float, ...] = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
+#: The ``alpha`` of the benchmark's ``MSIS(alpha=0.05)`` and its penalty factor ``2 / alpha``.
+MSIS_ALPHA = 0.05
+MSIS_PENALTY = 2.0 / MSIS_ALPHA
 #: The interval bounds ``MSIS(alpha=0.05)`` reads: ``alpha / 2`` and ``1 - alpha / 2`` as gluonts spells them.
-MSIS_LEVELS: tuple[float, float] = (0.05 / 2, 1.0 - 0.05 / 2)
+MSIS_LEVELS: tuple[float, float] = (MSIS_ALPHA / 2, 1.0 - MSIS_ALPHA / 2)
 #: Every quantile level the metric set reads. Pass these to :func:`quantiles_from_samples` to score sample
 #: forecasts exactly like a gluonts ``SampleForecast`` (no extrapolation of the MSIS bounds).
 EVAL_LEVELS: tuple[float, ...] = (MSIS_LEVELS[0], *CRPS_LEVELS, MSIS_LEVELS[1])

@@ -27,7 +27,7 @@ import json
 import logging
 import os
 import warnings
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -228,11 +228,20 @@ def check_configs(df: pd.DataFrame, expected: Collection[str], *, source: str = 
         raise ResultsError(f"{source}: config set differs from the {len(want)} expected: " + "; ".join(parts))
 
 
-def find_results_files(dirs: str | os.PathLike[str] | Sequence[str | os.PathLike[str]]) -> dict[str, Path]:
-    """Discover ``<dir>/<model>/all_results.csv`` → ``{model: path}`` (sorted by model name).
+def find_model_folders(
+    dirs: str | os.PathLike[str] | Sequence[str | os.PathLike[str]],
+    locate: Callable[[Path], Path | None],
+    *,
+    wanted: str = f"<model>/{RESULTS_FILENAME}",
+) -> dict[str, Path]:
+    """The results of every model folder ``<dir>/<model>/``, over every results directory.
 
-    Sub-directories without ``all_results.csv`` are skipped (logged). Raises :class:`ResultsError` if a
-    directory does not exist, holds no results at all, or if a model name appears in two directories.
+    ``locate(folder)`` gives the results path of a model folder (its ``all_results.csv``, or the folder
+    itself for other layouts), or ``None`` to skip it (logged). Returns ``{model: path}`` sorted by model.
+
+    Raises:
+        ResultsError: no directory given, a directory that does not exist or holds no accepted folder
+            (``wanted`` says what was looked for), or a model name found in two directories.
     """
     dir_list = [dirs] if isinstance(dirs, str | os.PathLike) else list(dirs)
     if not dir_list:
@@ -244,17 +253,31 @@ def find_results_files(dirs: str | os.PathLike[str] | Sequence[str | os.PathLike
             raise ResultsError(f"{root}: results directory does not exist or is not a directory")
         n_here = 0
         for sub in sorted(p for p in root.iterdir() if p.is_dir()):
-            f = sub / RESULTS_FILENAME
-            if not f.is_file():
-                log.warning("skipping %s: no %s", sub, RESULTS_FILENAME)
+            path = locate(sub)
+            if path is None:
+                log.warning("skipping %s: no %s", sub, wanted.removeprefix("<model>/"))
                 continue
             if sub.name in found:
-                raise ResultsError(f"model {sub.name!r} appears twice: {found[sub.name]} and {f}")
-            found[sub.name] = f
+                raise ResultsError(f"model {sub.name!r} appears twice: {found[sub.name]} and {path}")
+            found[sub.name] = path
             n_here += 1
         if n_here == 0:
-            raise ResultsError(f"{root}: no <model>/{RESULTS_FILENAME} found")
+            raise ResultsError(f"{root}: no {wanted} found")
     return dict(sorted(found.items()))
+
+
+def find_results_files(dirs: str | os.PathLike[str] | Sequence[str | os.PathLike[str]]) -> dict[str, Path]:
+    """Discover ``<dir>/<model>/all_results.csv`` → ``{model: path}`` (sorted by model name).
+
+    Sub-directories without ``all_results.csv`` are skipped (logged). Raises :class:`ResultsError` if a
+    directory does not exist, holds no results at all, or if a model name appears in two directories.
+    """
+    return find_model_folders(dirs, _results_csv)
+
+
+def _results_csv(folder: Path) -> Path | None:
+    csv = folder / RESULTS_FILENAME
+    return csv if csv.is_file() else None
 
 
 def load_results(

@@ -51,7 +51,7 @@ from toto_bench.engine.protocol import (
     Scorer,
     window_labels,
 )
-from toto_bench.engine.results import RESULTS_FILENAME, ResultsError, read_results_csv
+from toto_bench.engine.results import RESULTS_FILENAME, ResultsError, find_model_folders, read_results_csv
 from toto_bench.engine.tasks import TERMS, freq_label, seasonality
 from toto_bench.metrics.per_window import TIME_METRIC_NAMES, time_seasonal_scale, time_window_metrics
 
@@ -502,6 +502,14 @@ def _is_time_output(model_dir: Path) -> bool:
     return any(p.parent.name in TERMS for p in model_dir.glob("*/*/*/metrics.npz"))
 
 
+def _locate_results(model_dir: Path) -> Path | None:
+    """A model folder's ``all_results.csv``, else the folder itself when it holds TIME-Output files."""
+    csv = model_dir / RESULTS_FILENAME
+    if csv.is_file():
+        return csv
+    return model_dir if _is_time_output(model_dir) else None
+
+
 def load_time_results(dirs: Iterable[str | os.PathLike[str]]) -> dict[str, pd.DataFrame]:
     """Every model under the results directories: ``all_results.csv`` folders (ours) or TIME-Output folders.
 
@@ -515,37 +523,18 @@ def load_time_results(dirs: Iterable[str | os.PathLike[str]]) -> dict[str, pd.Da
     Raises:
         ResultsError: a missing directory, a directory without any model, a model found twice.
     """
+    paths = find_model_folders(
+        list(dirs),
+        _locate_results,
+        wanted=f"<model>/{RESULTS_FILENAME} nor <model>/<dataset>/<freq>/<term>/metrics.npz",
+    )
     found: dict[str, pd.DataFrame] = {}
-    where: dict[str, Path] = {}
-    dir_list = list(dirs)
-    if not dir_list:
-        raise ResultsError("no results directory given")
-    for d in dir_list:
-        root = Path(d)
-        if not root.is_dir():
-            raise ResultsError(f"{root}: results directory does not exist or is not a directory")
-        here = 0
-        for sub in sorted(p for p in root.iterdir() if p.is_dir()):
-            csv = sub / RESULTS_FILENAME
-            if csv.is_file():
-                frame = read_results_csv(csv, required_columns=("MASE", "MAE", "CRPS"))
-                frame.attrs["source"] = str(csv)
-            elif _is_time_output(sub):
-                frame = read_time_output(sub)
-            else:
-                log.warning(
-                    "skipping %s: neither %s nor TIME-Output metrics.npz files", sub, RESULTS_FILENAME
-                )
-                continue
-            if sub.name in found:
-                raise ResultsError(f"model {sub.name!r} appears twice: {where[sub.name]} and {sub}")
-            found[sub.name] = frame
-            where[sub.name] = sub
-            here += 1
-        if here == 0:
-            raise ResultsError(
-                f"{root}: no <model>/{RESULTS_FILENAME} nor <model>/<dataset>/<freq>/<term>/metrics.npz found"
-            )
+    for model, path in paths.items():
+        if path.is_dir():
+            found[model] = read_time_output(path)
+        else:
+            found[model] = read_results_csv(path, required_columns=("MASE", "MAE", "CRPS"))
+            found[model].attrs["source"] = str(path)
     return dict(sorted(found.items()))
 
 
