@@ -27,6 +27,8 @@ from typing import Any
 import numba
 import numpy as np
 
+from toto_bench.metrics._chunks import DOMAIN_CANDIDATE as _DOMAIN_CANDIDATE
+from toto_bench.metrics._chunks import SAFE_QUOTIENT as _SAFE_QUOTIENT
 from toto_bench.metrics.quantiles import MSIS_PENALTY as _MSIS_PENALTY
 
 __all__ = [
@@ -42,8 +44,6 @@ __all__ = [
 ENABLED: bool = os.environ.get("TOTO_BENCH_NUMBA", "1") != "0"
 
 _TOL = 1e-8  # gluonts ExponentialTailApproximation default, as in .quantiles
-_DOMAIN_CANDIDATE = 2.0**1021
-_SAFE_QUOTIENT = 2.0**1020
 _F32_MAX = float(np.finfo(np.float32).max)
 
 #: Key kinds of :func:`plan_levels` (how a requested level is read from the stored ones).
