@@ -32,6 +32,7 @@ import pytest
 from toto_bench.adapters.registry import build_model
 from toto_bench.adapters.statistical import AutoStatsForecaster
 from toto_bench.cli import main
+from toto_bench.engine import environment as environment_module
 from toto_bench.engine import record
 from toto_bench.engine.record import (
     MODEL_KEYS,
@@ -246,7 +247,7 @@ def test_torch_cuda_version_is_read_without_importing_torch() -> None:
     ],
 )
 def test_torch_cuda_version_is_parsed_from_torch_version_py(text: str, expected: str | None) -> None:
-    assert record._cuda_from_version_file(text) == expected
+    assert environment_module._cuda_from_version_file(text) == expected
 
 
 def _head_from_dot_git(repo: Path) -> str:

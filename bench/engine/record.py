@@ -2,11 +2,12 @@
 
 Four parts, each usable on its own:
 
-- :func:`environment`: toto-bench version and git state, Python, platform, host, CPU and the versions of the
-  relevant installed packages;
+- :func:`~toto_bench.engine.environment.environment`: toto-bench version and git state, Python, platform,
+  host, CPU and the versions of the relevant installed packages;
 - :func:`describe_model`: an adapter's ``describe()`` normalised to the common keys of :data:`MODEL_KEYS`,
   with the checkpoint revision and weights hash worked out from the checkpoint folder;
-- :class:`ResourceMonitor`: wall time, peak RSS and peak GPU memory of one suite run;
+- :class:`~toto_bench.engine.resources.ResourceMonitor`: wall time, peak RSS and peak GPU memory of one
+  suite run;
 - :func:`build_run_record`: the runner's own record merged with the three above into one JSON-native dict.
 
 Nothing here imports torch: GPU facts are read only when a model already imported it.
@@ -18,21 +19,15 @@ import dataclasses
 import hashlib
 import math
 import os
-import platform
 import re
-import resource
-import socket
-import subprocess
 import sys
-import time
 from collections.abc import Iterable, Mapping, Sequence
-from importlib import metadata
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 
-from toto_bench import __version__
 from toto_bench.adapters.base import Describes, ReportsFallbacks
+from toto_bench.engine.environment import PACKAGES, cpu_model, environment, git_state, package_versions
+from toto_bench.engine.resources import ResourceMonitor, peak_gpu_memory_mb, peak_rss_mb
 
 __all__ = [
     "MODEL_KEYS",
@@ -52,26 +47,6 @@ __all__ = [
     "peak_rss_mb",
     "weights_sha256",
 ]
-
-#: Distributions whose versions the record lists (when installed), in this order.
-PACKAGES: tuple[str, ...] = (
-    "numpy",
-    "pandas",
-    "pyarrow",
-    "datasets",
-    "huggingface_hub",
-    "gluonts",
-    "statsforecast",
-    "numba",
-    "torch",
-    "transformers",
-    "toto-2",
-    "toto-ts",
-    "chronos-forecasting",
-    "uni2ts",
-    "timesfm",
-    "ray",
-)
 
 #: Files that hold checkpoint weights; their bytes make :func:`weights_sha256`.
 WEIGHT_SUFFIXES: tuple[str, ...] = (".safetensors", ".bin", ".pt", ".ckpt")
@@ -98,122 +73,6 @@ MODEL_KEYS: tuple[str, ...] = (
 
 _HASH_CHUNK = 1 << 20
 _COMMIT = re.compile(r"[0-9a-f]{40}")
-_MB = 2**20
-
-
-# ----------------------------------------------------------------------------------------------------------
-# Environment
-
-
-def package_versions(packages: Iterable[str] = PACKAGES) -> dict[str, str]:
-    """``{distribution: version}`` of the installed ones among ``packages`` (missing ones are left out)."""
-    out: dict[str, str] = {}
-    for package in packages:
-        try:
-            out[package] = metadata.version(package)
-        except metadata.PackageNotFoundError:
-            continue
-    return out
-
-
-def _torch_cuda_version() -> str | None:
-    """The CUDA version torch was built for (``None``: CPU build or no torch), without importing torch."""
-    torch = sys.modules.get("torch")
-    if torch is not None:
-        version = getattr(getattr(torch, "version", None), "cuda", None)
-        return None if version is None else str(version)
-    try:
-        source = Path(str(metadata.distribution("torch").locate_file("torch/version.py"))).read_text()
-    except (metadata.PackageNotFoundError, OSError):
-        return None
-    return _cuda_from_version_file(source)
-
-
-def _cuda_from_version_file(source: str) -> str | None:
-    """``cuda`` of a ``torch/version.py`` text (``cuda: Optional[str] = '12.8'``; ``None`` on CPU builds)."""
-    match = re.search(r"^cuda\b[^=\n]*=\s*['\"]([^'\"]+)['\"]", source, flags=re.MULTILINE)
-    return match.group(1) if match else None
-
-
-def _git(args: Sequence[str], cwd: Path) -> str | None:
-    try:
-        done = subprocess.run(
-            ["git", "-C", str(cwd), *args], capture_output=True, text=True, timeout=10, check=False
-        )
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return done.stdout if done.returncode == 0 else None
-
-
-def git_state(package_dir: Path | None = None) -> dict[str, Any]:
-    """``{"git_sha": ..., "git_dirty": ...}`` of the toto-bench source checkout the code runs from.
-
-    Both are ``None`` when the code is not a git checkout of toto-bench (an installed wheel, or a venv that
-    happens to sit inside some other repository): the checkout's top level must hold the package folder and a
-    ``pyproject.toml`` naming ``toto-bench``. ``git_dirty`` is True when tracked files differ from ``HEAD``.
-    """
-    here = (package_dir or Path(__file__).parent).resolve()
-    none: dict[str, Any] = {"git_sha": None, "git_dirty": None}
-    top = _git(["rev-parse", "--show-toplevel"], here)
-    if top is None:
-        return none
-    root = Path(top.strip()).resolve()
-    pyproject = root / "pyproject.toml"
-    try:
-        named = re.search(r"^name\s*=\s*['\"]toto-bench['\"]", pyproject.read_text(), flags=re.MULTILINE)
-    except OSError:
-        named = None
-    if named is None or not here.is_relative_to(root):
-        return none
-    sha = _git(["rev-parse", "HEAD"], root)
-    status = _git(["status", "--porcelain", "--untracked-files=no"], root)
-    return {
-        "git_sha": (sha.strip() or None) if sha is not None else None,
-        "git_dirty": None if status is None else bool(status.strip()),
-    }
-
-
-def cpu_model() -> str | None:
-    """The CPU's model name (``/proc/cpuinfo`` ``model name``; else ``platform.processor()``; else None)."""
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as fh:
-            for line in fh:
-                key, _, value = line.partition(":")
-                if key.strip() == "model name" and value.strip():
-                    return value.strip()
-    except OSError:
-        pass
-    return platform.processor() or None
-
-
-def _usable_cpus() -> int | None:
-    if hasattr(os, "sched_getaffinity"):
-        return len(os.sched_getaffinity(0))
-    return os.cpu_count()
-
-
-def environment() -> dict[str, Any]:
-    """Where the run happened: toto-bench version, git state, Python, platform, host, CPU, package versions.
-
-    Returns:
-        ``toto_bench_version``, ``git_sha`` / ``git_dirty`` (:func:`git_state`), ``python`` (version),
-        ``python_implementation``, ``platform``, ``hostname``, ``cpu`` (:func:`cpu_model`), ``cpu_count``
-        (CPUs this process may use), ``torch_cuda`` (the CUDA version of the installed torch build; None for
-        a CPU build or without torch) and ``versions``: ``python``, ``toto-bench`` and every installed
-        package of :data:`PACKAGES`.
-    """
-    return {
-        "toto_bench_version": __version__,
-        **git_state(),
-        "python": platform.python_version(),
-        "python_implementation": platform.python_implementation(),
-        "platform": platform.platform(),
-        "hostname": socket.gethostname(),
-        "cpu": cpu_model(),
-        "cpu_count": _usable_cpus(),
-        "torch_cuda": _torch_cuda_version(),
-        "versions": {"python": platform.python_version(), "toto-bench": __version__, **package_versions()},
-    }
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -392,107 +251,6 @@ def describe_model(model: Any) -> dict[str, Any]:
         out[key] = raw.pop(key, None)
     out["settings"] = raw
     return out
-
-
-# ----------------------------------------------------------------------------------------------------------
-# Resources
-
-
-def peak_rss_mb(who: int = resource.RUSAGE_SELF) -> float:
-    """Peak resident set size in MiB of this process (``RUSAGE_SELF``) or its largest waited-for child
-    (``RUSAGE_CHILDREN``), over their whole lifetime (``getrusage`` ``ru_maxrss``: KiB on Linux, bytes on
-    macOS)."""
-    peak = resource.getrusage(who).ru_maxrss
-    return peak / 1024 if sys.platform != "darwin" else peak / _MB
-
-
-def _cuda(torch: Any) -> Any:
-    try:
-        return torch.cuda if torch.cuda.is_available() else None
-    except Exception:
-        return None
-
-
-def peak_gpu_memory_mb() -> list[float] | None:
-    """``torch.cuda.max_memory_allocated`` of every visible device, in MiB.
-
-    ``None`` when torch is not imported (never imported here) or sees no CUDA device; zeros while CUDA was
-    never initialised in this process (nothing was allocated).
-    """
-    torch = sys.modules.get("torch")
-    cuda = None if torch is None else _cuda(torch)
-    if cuda is None:
-        return None
-    n = int(cuda.device_count())
-    if not cuda.is_initialized():
-        return [0.0] * n
-    return [float(cuda.max_memory_allocated(d)) / _MB for d in range(n)]
-
-
-def _reset_gpu_peaks() -> None:
-    torch = sys.modules.get("torch")
-    cuda = None if torch is None else _cuda(torch)
-    if cuda is not None and cuda.is_initialized():
-        for d in range(int(cuda.device_count())):
-            cuda.reset_peak_memory_stats(d)
-
-
-class ResourceMonitor:
-    """What one suite run cost: wall time, peak RSS, peak GPU memory.
-
-    Use as ``with ResourceMonitor() as monitor: ...`` or ``monitor = ResourceMonitor().start()`` …
-    ``monitor.stop()``. ``start`` resets the CUDA peak counters when torch is already imported and CUDA is
-    in use, so the GPU peak is this run's; the RSS peak is the process's lifetime peak (the kernel cannot
-    reset it).
-    """
-
-    def __init__(self) -> None:
-        self._started: float | None = None
-        self._stopped: float | None = None
-
-    def start(self) -> ResourceMonitor:
-        """Start (or restart) timing; returns ``self``."""
-        _reset_gpu_peaks()
-        self._started = time.perf_counter()
-        self._stopped = None
-        return self
-
-    def stop(self) -> dict[str, Any]:
-        """Stop timing (idempotent) and return :meth:`usage`."""
-        if self._started is None:
-            raise RuntimeError("ResourceMonitor.stop() before start()")
-        if self._stopped is None:
-            self._stopped = time.perf_counter()
-        return self.usage()
-
-    @property
-    def wall_seconds(self) -> float:
-        """Seconds from ``start`` to ``stop`` (to now while running)."""
-        if self._started is None:
-            raise RuntimeError("ResourceMonitor was not started")
-        end = self._stopped if self._stopped is not None else time.perf_counter()
-        return end - self._started
-
-    def usage(self) -> dict[str, Any]:
-        """``wall_seconds``, ``peak_rss_mb``, ``peak_rss_children_mb``, ``peak_gpu_memory_mb`` (the largest
-        device's peak, None without CUDA) and ``peak_gpu_memory_mb_by_device`` (one per visible device)."""
-        gpu = peak_gpu_memory_mb()
-        return {
-            "wall_seconds": round(self.wall_seconds, 3),
-            "peak_rss_mb": round(peak_rss_mb(), 1),
-            "peak_rss_children_mb": round(peak_rss_mb(resource.RUSAGE_CHILDREN), 1),
-            "peak_gpu_memory_mb": None if not gpu else round(max(gpu), 1),
-            "peak_gpu_memory_mb_by_device": None if gpu is None else [round(g, 1) for g in gpu],
-        }
-
-    def __enter__(self) -> ResourceMonitor:
-        return self.start()
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        if self._started is not None:
-            self.stop()
 
 
 # ----------------------------------------------------------------------------------------------------------
