@@ -31,6 +31,7 @@ from toto_bench.boards.leaderboard import (
 from toto_bench.boards.lsf_board import lsf_leaderboard
 from toto_bench.boards.render import Document, Section, render, to_csv
 from toto_bench.boards.statistics import BoardStatistics, board_statistics
+from toto_bench.boards.time_output import load_time_results
 from toto_bench.engine.results import (
     METADATA_COLUMNS,
     ResultsError,
@@ -43,7 +44,6 @@ from toto_bench.metrics.aggregate import check_ties
 from toto_bench.suites import get_suite
 from toto_bench.suites.boom import BoomProperties
 from toto_bench.suites.lsf import dataset_order, load_lsf_results
-from toto_bench.suites.time import load_time_results
 
 LEADERBOARD_SUITES: tuple[str, ...] = ("boom", "boomlet", "gift-eval", "time", "lsf")
 TIES: tuple[str, ...] = ("first", "average")

@@ -44,6 +44,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from toto_bench import __version__
+from toto_bench.boards.time_output import read_time_output
 from toto_bench.engine.results import (
     CONFIG_FILENAME,
     RESULTS_FILENAME,
@@ -55,7 +56,6 @@ from toto_bench.engine.results import (
 from toto_bench.engine.store import write_json_atomic
 from toto_bench.suites import get_suite, locate_properties
 from toto_bench.suites.boom import BoomProperties
-from toto_bench.suites.time import read_time_output
 
 __all__ = [
     "IMPORT_SUITES",
