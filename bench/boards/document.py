@@ -25,7 +25,6 @@ from toto_bench.boards.leaderboard import (
     Leaderboard,
     boom_leaderboard,
     gift_eval_leaderboard,
-    order_models,
     time_leaderboard,
 )
 from toto_bench.boards.lsf_board import lsf_leaderboard
@@ -331,9 +330,8 @@ def compute_board(
             )
         else:
             results = load_results(results_dirs, expected_configs=configs, models=keep)
-        board = gift_eval_leaderboard(
-            results, ties=rule, model_order=order_models(results), naive_model=_harness_naive(results)
-        )
+        # ties break in the space's order (rows sorted by model name), never BOOM's published order
+        board = gift_eval_leaderboard(results, ties=rule, naive_model=_harness_naive(results))
         return _with_metadata(board, metadata)
     if suite == "time":
         # all_results.csv folders (our runs) and TIME-Output results/<model>/ trees (e.g. the published

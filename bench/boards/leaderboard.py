@@ -510,8 +510,9 @@ def time_leaderboard(
         results: ``{model: frame}`` indexed by task key ``"{dataset}/{freq}/{term}"`` with the RAW
             task-level ``MASE`` and ``CRPS`` (the nanmean over series × windows × variates). Models may
             cover different tasks. Must include the seasonal-naive model (``seasonal_naive``).
-        ties: rank tie rule; ``model_order`` default :func:`order_models` (upstream uses the
-            filesystem order of the result folders, which is not reproducible).
+        ties: rank tie rule; ``model_order`` default: model names sorted, seasonal naive last (upstream
+            uses the filesystem order of the result folders, which is not reproducible; BOOM's published
+            order is BOOM's and is never used here).
 
     Steps: (1) ranks of the RAW MASE and CRPS per task across the models present (NaN values unranked);
     (2) per task, value / seasonal-naive value, NaN where the baseline is 0 or NaN, ±inf → NaN; tasks
@@ -527,7 +528,7 @@ def time_leaderboard(
     frames = _metric_frames(results, ("MASE", "CRPS"))
     names = list(frames)
     naive = find_naive_model(names, naive_model)
-    order = _resolve_order(names, model_order, order_models(names))
+    order = _resolve_order(names, model_order, [*sorted(set(names) - {naive}), naive])
 
     tasks = sorted(set().union(*(f.index for f in frames.values())))
     present = pd.DataFrame({m: pd.Index(tasks).isin(frames[m].index) for m in order}, index=tasks)
