@@ -277,25 +277,15 @@ def load_run_panels(
     (the stored ``series_index`` locates them in the data).
 
     Raises:
-        ValueError: no forecasts saved, a chosen config without saved forecasts (the saved ones are named),
+        RunError: no forecasts saved, a chosen config without saved forecasts (the saved ones are named);
+        ValueError:
             data that does not match the forecasts.
     """
-    from toto_bench.engine.forecasts import forecasts_path, read_forecast_file, saved_configs
+    from toto_bench.engine.forecasts import forecasts_path, read_forecast_file, require_saved_configs
 
     run_folder = Path(run_folder)
-    saved = list(saved_configs(run_folder))
-    if not saved:
-        raise ValueError(
-            f"{run_folder}: no saved forecasts (expected {run_folder / 'forecasts'}); rerun "
-            "`toto-bench run ... --save-forecasts`"
-        )
+    saved = require_saved_configs(run_folder, configs)
     chosen = list(configs) if configs else saved[:DEFAULT_PLOT_CONFIGS]
-    unknown = [c for c in chosen if c not in saved]
-    if unknown:
-        raise ValueError(
-            f"{run_folder}: no saved forecasts for {unknown}; saved configs: {', '.join(saved[:20])}"
-            + (f" (+{len(saved) - 20} more)" if len(saved) > 20 else "")
-        )
     run_suite_name, recorded_dir = _run_suite(run_folder, suite)
     where = data_dir if data_dir is not None else recorded_dir
     props = None

@@ -37,7 +37,7 @@ from toto_bench.engine.forecasts import (
     ForecastFile,
     forecasts_path,
     read_forecast_file,
-    saved_configs,
+    require_saved_configs,
     series_digest,
 )
 from toto_bench.engine.protocol import DatasetLike, RunError, SuiteProtocol
@@ -117,12 +117,7 @@ def score_run(
         RunError: no stored forecasts, configs outside ``suite``, or forecasts that do not fit the data.
     """
     run_folder = Path(run_folder)
-    saved = set(saved_configs(run_folder))
-    if not saved:
-        raise RunError(
-            f"{run_folder}: no stored forecasts (forecasts/*.npz); run `toto-bench run ... --save-forecasts` "
-            "to keep them"
-        )
+    saved = set(require_saved_configs(run_folder))
     order = suite.configs()
     unknown = sorted(saved - set(order))
     if unknown:

@@ -46,7 +46,7 @@ import shutil
 import struct
 import tempfile
 import zipfile
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -153,6 +153,29 @@ def _stored_files(run_folder: Path) -> list[Path]:
 def saved_configs(run_folder: Path) -> list[str]:
     """The configs with stored forecasts under ``run_folder``, sorted (read from each file's ``meta``)."""
     return sorted(_read_meta(path)["config"] for path in _stored_files(run_folder))
+
+
+def require_saved_configs(run_folder: Path, configs: Sequence[str] | None = None) -> list[str]:
+    """The configs with stored forecasts under ``run_folder`` (sorted), checked to exist.
+
+    Raises:
+        RunError: no stored forecasts at all (naming the folder and ``--save-forecasts``), or configs of
+            ``configs`` without stored forecasts (naming them and the saved ones).
+    """
+    run_folder = Path(run_folder)
+    saved = saved_configs(run_folder)
+    if not saved:
+        raise RunError(
+            f"{run_folder}: no stored forecasts (expected {run_folder / 'forecasts'}/*.npz); rerun "
+            "`toto-bench run ... --save-forecasts` to keep them"
+        )
+    unknown = [c for c in configs or () if c not in saved]
+    if unknown:
+        raise RunError(
+            f"{run_folder}: no saved forecasts for {unknown}; saved configs: {', '.join(saved[:20])}"
+            + (f" (+{len(saved) - 20} more)" if len(saved) > 20 else "")
+        )
+    return saved
 
 
 def series_digest(digest: Any, item_id: str, target: np.ndarray) -> None:
