@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import layouts
 import pandas as pd
 import pytest
 
@@ -263,22 +264,7 @@ def test_an_hf_dataset_folder_is_read_from_the_hub_cache(
 
 def _gift_model(folder: Path, model: str, card: str | None, *, seed: int = 0) -> None:
     """A GIFT-Eval ``all_results.csv`` over the 97 configs (upstream columns) and an optional config.json."""
-    configs = get_suite("gift-eval").configs()
-    folder.mkdir(parents=True)
-    n = len(configs)
-    pd.DataFrame(
-        {
-            "dataset": configs,
-            "model": model,
-            "eval_metrics/MASE[0.5]": [1.0 + ((i * 7 + seed) % 11) / 10 for i in range(n)],
-            "eval_metrics/MAE[0.5]": [0.5] * n,
-            "eval_metrics/mean_weighted_sum_quantile_loss": [
-                0.2 + ((i * 5 + seed) % 13) / 50 for i in range(n)
-            ],
-            "domain": "Energy",
-            "num_variates": 1,
-        }
-    ).to_csv(folder / "all_results.csv", index=False)
+    layouts.write_gift_eval_results(folder, model, seed=seed)
     if card is not None:
         (folder / "config.json").write_text(card)
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
+import layouts
 import numpy as np
 import pandas as pd
 import pytest
@@ -214,27 +215,6 @@ def test_time_naive_name_and_missing_models() -> None:
 # Tie order of the boards built from results folders: each suite's own, never BOOM's published order
 
 
-def _gift_folder(folder: Any, model: str, seed: int) -> None:
-    from toto_bench.suites import get_suite
-
-    configs = get_suite("gift-eval").configs()
-    n = len(configs)
-    folder.mkdir(parents=True)
-    pd.DataFrame(
-        {
-            "dataset": configs,
-            "model": model,
-            "eval_metrics/MASE[0.5]": [1.0 + ((i * 7 + seed) % 11) / 10 for i in range(n)],
-            "eval_metrics/MAE[0.5]": [0.5] * n,
-            "eval_metrics/mean_weighted_sum_quantile_loss": [
-                0.2 + ((i * 5 + seed) % 13) / 50 for i in range(n)
-            ],
-            "domain": "Energy",
-            "num_variates": 1,
-        }
-    ).to_csv(folder / "all_results.csv", index=False)
-
-
 def test_gift_eval_board_breaks_ties_by_model_name_not_boom_order(tmp_path: Any) -> None:
     """Issue 11's repro: ``visionts`` is early in BOOM's published order, ``aaa`` is not; identical
     results must tie-break like the space (rows sorted by model name), so ``aaa`` ranks first."""
@@ -244,7 +224,7 @@ def test_gift_eval_board_breaks_ties_by_model_name_not_boom_order(tmp_path: Any)
     assert "visionts" in PUBLISHED_MODEL_ORDER and "aaa" not in PUBLISHED_MODEL_ORDER
     root = tmp_path / "results"
     for name, seed in (("aaa", 1), ("visionts", 1), ("seasonal_naive", 0)):
-        _gift_folder(root / name, name, seed)
+        layouts.write_gift_eval_results(root / name, name, seed=seed)
     board = compute_board(suite="gift-eval", results_dirs=[root], ties="first")
     ranks = board.config_ranks["CRPS"]
     assert (ranks["aaa"] < ranks["visionts"]).all()  # aaa wins every tie
