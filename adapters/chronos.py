@@ -222,8 +222,7 @@ class ChronosBoltForecaster:
         self._warned_long = False
 
     def describe(self) -> dict[str, Any]:
-        """What a run record should say about this model (the :class:`~toto_bench.adapters.base.Describes`
-        hook)."""
+        """What a run record should say about this model (the ``Describes`` hook of ``adapters.base``)."""
         module = self.pipeline.model
         step = int(self.pipeline.model_prediction_length)
         return {
@@ -373,8 +372,7 @@ class Chronos2Forecaster:
         self._rounds = 0
 
     def describe(self) -> dict[str, Any]:
-        """What a run record should say about this model (the :class:`~toto_bench.adapters.base.Describes`
-        hook).
+        """What a run record should say about this model (the ``Describes`` hook of ``adapters.base``).
 
         ``batch_size`` is the pipeline's (rows per cross-learning group); the engine hands over whole tasks.
         """

@@ -296,8 +296,7 @@ class _MoiraiBase:
         return "quantile head"
 
     def describe(self) -> dict[str, Any]:
-        """What a run record should say about this model (the :class:`~toto_bench.adapters.base.Describes`
-        hook)."""
+        """What a run record should say about this model (the ``Describes`` hook of ``adapters.base``)."""
         out: dict[str, Any] = {
             "name": self.name,
             "model_id": self.default_checkpoint,

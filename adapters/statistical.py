@@ -246,8 +246,7 @@ class _NaiveBase:
         return int(seasonality) if self._uses_season else 1
 
     def describe(self) -> dict[str, Any]:
-        """What a run record should say about this model (the :class:`~toto_bench.adapters.base.Describes`
-        hook)."""
+        """What a run record should say about this model (the ``Describes`` hook of ``adapters.base``)."""
         return {
             "name": self.name,
             "model_id": self.name,
@@ -594,8 +593,7 @@ class AutoStatsForecaster:
         return sorted({r.config for r in self.fallbacks if r.config is not None})
 
     def describe(self) -> dict[str, Any]:
-        """What a run record should say about this model (the :class:`~toto_bench.adapters.base.Describes`
-        hook)."""
+        """What a run record should say about this model (the ``Describes`` hook of ``adapters.base``)."""
         return {
             "name": self.name,
             "model_id": f"statsforecast.{self._class_name}",

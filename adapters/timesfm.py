@@ -296,8 +296,7 @@ class TimesFMForecaster:
         self._compiled: tuple[int, int, int] | None = None
 
     def describe(self) -> dict[str, Any]:
-        """What a run record should say about this model (the :class:`~toto_bench.adapters.base.Describes`
-        hook)."""
+        """What a run record should say about this model (the ``Describes`` hook of ``adapters.base``)."""
         module = self.model.model
         return {
             "name": self.name,

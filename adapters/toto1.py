@@ -287,8 +287,7 @@ class Toto1Forecaster:
         self._warned_no_task = False
 
     def describe(self) -> dict[str, Any]:
-        """What a run record should say about this model (the :class:`~toto_bench.adapters.base.Describes`
-        hook).
+        """What a run record should say about this model (the ``Describes`` hook of ``adapters.base``).
 
         ``checkpoint`` is the folder or hub id loaded (its folder and revision are found by the record);
         ``samples_per_batch`` is the current one (smaller after an out-of-memory halving).

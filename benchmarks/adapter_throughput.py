@@ -3,11 +3,10 @@
 For each adapter (random weights; Toto 2.0 at the official 4m shape, other families at their registered test
 checkpoint, which is smaller than the published models) and each shape, the engine's own path
 (:func:`toto_bench.engine.forecasting.forecast_series`: context views, batching by ``model.batch_size``, the
-adapter's
-preprocessing, the model call, output conversion, scatter back to series) is timed against the time spent
-inside the model package's lowest-level call (``Toto2Model.forecast``, ``pipeline.predict``, ...), measured by
-wrapping that call (with CUDA synchronisation on a GPU). ``outside %`` = (wall − inside) / wall; the target is
-< 5 %.
+adapter's preprocessing, the model call, output conversion, scatter back to series) is timed against the time
+spent inside the model package's lowest-level call (``Toto2Model.forecast``, ``pipeline.predict``, ...),
+measured by wrapping that call (with CUDA synchronisation on a GPU). ``outside %`` = (wall − inside) / wall;
+the target is < 5 %.
 
 Shapes (BOOM: high-frequency series, terms short/medium/long = H 48/480/720, up to 20 windows; the BOOM
 notebook settings: context budget 2048, batch 64, single-pass decoding): 2 % of the values are NaN gaps.

@@ -2,9 +2,8 @@
 
 The page holds, in order:
 
-- the board (:func:`toto_bench.boards.document.compute_board`, the same numbers as ``toto-bench
-leaderboard``) as a
-  table sortable by clicking any column header (inline vanilla JS; numbers sort numerically, NaN last in
+- the board (:func:`toto_bench.boards.document.compute_board`, the same numbers as ``toto-bench leaderboard``)
+  as a table sortable by clicking any column header (inline vanilla JS; numbers sort numerically, NaN last in
   both directions, a second click reverses; the state is in each header's ``aria-sort``);
 - the breakdown tables (BOOM: ``full_benchmark``, ``real_term``, ``type``, ``domain``; LSF: per horizon),
   sortable the same way;

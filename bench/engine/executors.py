@@ -1,10 +1,9 @@
 """Executors: who runs the work units the engine (:func:`toto_bench.engine.runner.run_suite`) plans.
 
-A work unit is one dataset's pending configs (:class:`~toto_bench.engine.units.WorkUnit`): a worker opens the
-data
-once, scores each config and hands back one :class:`~toto_bench.engine.units.ConfigResult` per finished
-config;
-the driver commits it to the results store at once, so killing the driver loses nothing finished.
+A work unit is one dataset's pending configs (:class:`~toto_bench.engine.units.WorkUnit`): a worker opens
+the data once, scores each config and hands back one :class:`~toto_bench.engine.units.ConfigResult` per
+finished config; the driver commits it to the results store at once, so killing the driver loses nothing
+finished.
 
 - :class:`LocalExecutor` (``--executor local``, the default): one model in this process, units in suite order.
 - :class:`RayExecutor` (``--executor ray``): one actor per GPU (or per CPU slot when no GPU is in the

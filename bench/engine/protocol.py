@@ -1,5 +1,4 @@
-"""What a suite's protocol hands the engine (:mod:`toto_bench.engine.runner`): the few hooks that differ per
-suite.
+"""What a suite's protocol hands the engine (:mod:`toto_bench.engine.runner`): the per-suite hooks.
 
 One engine runs every suite. It loads a dataset, asks the suite's :class:`SuiteProtocol` for the tasks of the
 pending terms and the window starts (cuts) of every series, streams the windows' contexts through the model

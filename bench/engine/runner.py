@@ -1,30 +1,22 @@
-"""The protocol engine: one loop serves every suite (GIFT-Eval, BOOM, Boomlet, TIME, LSF).
+"""The driver of a run: one loop serves every suite (GIFT-Eval, BOOM, Boomlet, TIME, LSF).
 
-A suite is a declarative spec (:mod:`toto_bench.suites`) plus a few protocol hooks
-(:class:`~toto_bench.engine.protocol.SuiteProtocol`): where its data is and how a dataset is opened (LSF
-z-scores its
-CSV there), which tasks a dataset yields and where each series' windows start, and which scorer turns
-forecasts into the results row. The engine does the rest, identically for every suite:
+A suite is a declarative spec (:class:`~toto_bench.engine.spec.Suite`) whose protocol
+(:class:`~toto_bench.engine.protocol.SuiteProtocol`) says where its data is and how a dataset is opened
+(LSF z-scores its CSV there), which tasks a dataset yields, where each series' windows start, and which
+scorer turns forecasts into the results row. The engine does the rest, identically for every suite.
 
-the driver plans (:func:`run_suite`): each selected dataset's configs not yet in the results store under
-their key become a work unit (:class:`WorkUnit`; with ``--shard I/N`` only this shard's datasets). An
-executor (:mod:`toto_bench.engine.executors`: in process, or Ray actors) runs the units
-(:meth:`UnitJob.run`): open
-the dataset once (never a whole suite in memory), and for each pending term derive the task, cut the windows
-of every series, stream the windows' contexts (views of the stored series, never copies) through the model,
-and feed the forecasts to the task's scorer window chunk by window chunk. Every finished config goes back to
-the driver, which commits it to the results store at once; ``all_results.csv`` is written when every config
-of the selection is in the store.
+:func:`run_suite` plans: each selected dataset's configs not yet in the results store under their key
+become a work unit (:class:`~toto_bench.engine.units.WorkUnit`; with ``--shard I/N`` only this shard's
+datasets). An executor (:mod:`toto_bench.engine.executors`: in process, or Ray actors) runs the units
+(:meth:`~toto_bench.engine.units.UnitJob.run`: open the dataset once, never a whole suite in memory; for each
+pending term derive the task, cut the windows of every series and stream their contexts through the model,
+:mod:`toto_bench.engine.forecasting`, feeding the forecasts to the task's scorer chunk by chunk). Every
+finished config goes back to the driver, which commits it to the results store at once;
+``all_results.csv`` is written when every config of the selection is in the store.
 
-Data flow per series ``target [V, T]`` and task::
-
-    cuts [W]  ──►  contexts target[:, lo:cut]  ──►  model  ──►  quantiles [w, V, H, Q] (+ mean), w ≤ W
-                                                                     │   (chunks of bounded size)
-                    labels [w, V, H] (+ per-window scales)  ──►  scorer.update  ──►  scorer.row()
-
-Scorers: GIFT-Eval/BOOM pool the 11 gluonts metrics over a config (:class:`GiftEvalScorer`, this module);
-TIME scores every (series, window, variate) (:mod:`toto_bench.suites.time`); LSF pools MSE/MAE of the median
-(:mod:`toto_bench.suites.lsf`).
+Scorers: GIFT-Eval/BOOM pool the 11 gluonts metrics over a config (:mod:`toto_bench.suites.gift_eval`);
+TIME scores every (series, window, variate) (:mod:`toto_bench.suites.time`); LSF pools MSE/MAE of the
+median (:mod:`toto_bench.suites.lsf`).
 """
 
 from __future__ import annotations

@@ -39,14 +39,13 @@ class Suite:
     Attributes:
         name: ``gift-eval``, ``boom``, ``boomlet``, ``time`` or ``lsf``.
         data_source: key of :data:`toto_bench.engine.data.SOURCES` (``gift-eval``, ``boom``, ``time``), or
-        ``lsf``
-            (CSV files, located by :class:`toto_bench.suites.lsf.LSFProtocol`).
+            ``lsf`` (CSV files, located by :class:`toto_bench.suites.lsf.LSFProtocol`).
         datasets: the datasets in upstream enumeration order.
         config_name: ``(storage_name, term, data_freq) -> config`` naming rule.
         protocol: the :class:`~toto_bench.engine.protocol.SuiteProtocol` subclass the engine builds for a run
             (GIFT-Eval's for GIFT-Eval and BOOM, TIME's, LSF's); the suite modules define them.
-        protocol_options: the options ``--protocol-option`` may set on it (LSF: ``context_length``,
-        ``stride``).
+        protocol_options: the run options the protocol takes (LSF: ``context_length``, ``stride``, from
+            ``toto-bench run --context-length/--stride``); any other is an error naming these.
         term_names: the valid terms (``short/medium/long``; LSF: the horizons ``96/192/336/720``).
     """
 
