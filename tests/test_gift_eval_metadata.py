@@ -1,5 +1,6 @@
 """GIFT-Eval ``config.json`` metadata: ``model_type`` / ``testdata_leakage`` columns and the
-``--model-type`` / ``--exclude-leakage`` filters of ``toto-bench leaderboard``."""
+``--model-type`` / ``--exclude-leakage`` filters of ``toto-bench leaderboard``: like the GIFT-Eval space's
+checkboxes they hide rows of the board ranked over all models; ``--rerank`` re-ranks among the kept."""
 
 from __future__ import annotations
 
@@ -60,10 +61,18 @@ def _read(text: str) -> pd.DataFrame:
     return pd.read_csv(io.StringIO(text), keep_default_na=False).set_index("model")
 
 
-def _expected(gift: Path, models: list[str]) -> pd.DataFrame:
-    """The board of just ``models``, computed directly (the filter must equal leaving the others out)."""
+NUMBERS = ["MASE", "MASE_Rank", "CRPS", "CRPS_Rank"]
+
+
+def _expected(gift: Path, models: list[str], shown: list[str] | None = None) -> pd.DataFrame:
+    """The board computed directly on ``models`` (full precision), restricted to the rows ``shown``."""
     results = load_results([gift], models=models)
-    return gift_eval_leaderboard(results).table.set_index("model").round(3)
+    table = gift_eval_leaderboard(results).table.set_index("model")
+    return table.loc[sorted(shown or models), NUMBERS]
+
+
+def _numbers(table: pd.DataFrame) -> pd.DataFrame:
+    return table.loc[sorted(table.index), NUMBERS]
 
 
 def test_board_carries_model_type_and_leakage_from_config_json(
@@ -76,22 +85,47 @@ def test_board_carries_model_type_and_leakage_from_config_json(
         card = card or {}
         assert table.at[model, "model_type"] == card.get("model_type", "")
         assert table.at[model, "testdata_leakage"] == card.get("testdata_leakage", "")
-    numbers = table[["MASE", "MASE_Rank", "CRPS", "CRPS_Rank"]]
-    pd.testing.assert_frame_equal(numbers, _expected(gift, list(CARDS)), check_dtype=False)
+    # the CSV is full precision: equal to the board computed directly to the last bit
+    pd.testing.assert_frame_equal(_numbers(table), _expected(gift, list(CARDS)), check_dtype=False, rtol=0)
+    assert list(table["CRPS_Rank"]) == sorted(table["CRPS_Rank"])  # rows sorted by CRPS rank, as the space
 
 
-def test_exclude_leakage_drops_yes_rows_and_says_so(gift: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_exclude_leakage_hides_yes_rows_without_changing_any_rank(
+    gift: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert main(_board(gift, "--exclude-leakage")) == 0
     captured = capsys.readouterr()
     table = _read(captured.out)
     kept = ["alpha", "delta", "eps", "gamma", "seasonal_naive"]
     assert sorted(table.index) == kept
-    assert "--exclude-leakage: dropped 1 model(s) with testdata_leakage Yes: beta" in captured.err
+    assert "--exclude-leakage: hid 1 model(s) with testdata_leakage Yes: beta" in captured.err
     assert "kept 2 model(s) whose config.json does not say testdata_leakage: delta, eps" in captured.err
-    # ranks are among the models kept: the same as a board built without beta
-    pd.testing.assert_frame_equal(
-        table[["MASE", "MASE_Rank", "CRPS", "CRPS_Rank"]], _expected(gift, kept), check_dtype=False
-    )
+    # every number is the one of the board over all six models (beta still ranked, only its row hidden)
+    expected = _expected(gift, list(CARDS), shown=kept)
+    pd.testing.assert_frame_equal(_numbers(table), expected, check_dtype=False, rtol=0)
+    # per config the ranks of all 6 models sum to 21: the hidden beta's rank makes up the difference
+    beta = _expected(gift, list(CARDS)).at["beta", "CRPS_Rank"]
+    assert table["CRPS_Rank"].sum() + beta == pytest.approx(21.0)
+
+
+def test_rerank_ranks_among_the_kept_models_and_says_so(
+    gift: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(_board(gift, "--exclude-leakage", "--rerank")) == 0
+    captured = capsys.readouterr()
+    table = _read(captured.out)
+    kept = ["alpha", "delta", "eps", "gamma", "seasonal_naive"]
+    assert "--exclude-leakage: dropped 1 model(s) with testdata_leakage Yes: beta" in captured.err
+    # the board of just the kept models: per config the ranks of 5 models sum to 15
+    pd.testing.assert_frame_equal(_numbers(table), _expected(gift, kept), check_dtype=False, rtol=0)
+    assert table["CRPS_Rank"].sum() == pytest.approx(15.0)
+    md = ["leaderboard", "--suite", "gift-eval", "--results-dir", str(gift), "--exclude-leakage"]
+    assert main([*md, "--rerank"]) == 0
+    assert "Ranks re-computed among the 5 models the filters keep (--rerank)" in capsys.readouterr().out
+    assert main(md) == 0
+    assert "Ranks computed once over all 6 models; the filters hide rows (5 shown)" in capsys.readouterr().out
+    assert main([*md[:-1], "--rerank"]) == 2
+    assert "--rerank re-ranks among the models a filter keeps" in capsys.readouterr().err
 
 
 def test_model_type_filter_is_case_insensitive_and_keeps_the_normaliser(
@@ -100,8 +134,7 @@ def test_model_type_filter_is_case_insensitive_and_keeps_the_normaliser(
     assert main(_board(gift, "--model-type", "PRETRAINED", "--model-type", "fine-tuned")) == 0
     captured = capsys.readouterr()
     assert sorted(_read(captured.out).index) == ["alpha", "eps", "gamma", "seasonal_naive"]
-    assert "dropped 2 model(s) of other types: beta (agentic), delta (?)" in captured.err
-    assert "kept seasonal_naive whatever its metadata" in captured.err
+    assert "hid 2 model(s) of other types: beta (agentic), delta (?)" in captured.err
     assert main(_board(gift, "--model-type", "pretrained", "--exclude-leakage")) == 0
     assert sorted(_read(capsys.readouterr().out).index) == ["alpha", "eps", "seasonal_naive"]
 

@@ -8,6 +8,7 @@ TIME: zqiao11/TIME:scripts/compute_local_leaderboard.py (shared docs/time_lsf_pr
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from typing import Any
 
@@ -16,6 +17,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from toto_bench.boards.gift_eval_board import (
+    GiftEvalProperties,
+    frequency_name,
+    gift_eval_breakdowns,
+    hide_models,
+)
 from toto_bench.boards.leaderboard import gift_eval_leaderboard, time_leaderboard
 from toto_bench.engine.results import ResultsError
 
@@ -48,7 +55,7 @@ def test_gift_eval_hand_case() -> None:
     lb = gift_eval_leaderboard(_gift_results())
     t = lb.table.set_index("model")
     assert list(lb.table.columns) == ["model", "MASE", "MASE_Rank", "CRPS", "CRPS_Rank"]
-    assert list(t.index) == ["alpha", "beta", "seasonal_naive"]  # upstream groupby("model") order
+    assert list(t.index) == ["alpha", "seasonal_naive", "beta"]  # by CRPS rank (1, 2, 3), as the space shows
     assert lb.model_order == ["alpha", "beta", "seasonal_naive"]  # upstream: rows sorted by model name
     # NaN → mean over ALL 8 non-NaN MASE cells of all models = 20.5 / 8, then / naive
     fill_mase = 20.5 / 8
@@ -75,6 +82,59 @@ def test_gift_eval_hand_case() -> None:
         "seasonal_naive": {"MASE": 0, "CRPS": 0},
     }
     assert lb.split_sizes == {"configs": 3} and lb.breakdowns == {} and lb.board == "gift_eval"
+
+
+HAND_PROPERTIES = GiftEvalProperties(
+    entries={"ds_a": ("Energy", 7), "ds_b": ("Sales", 1)}, source="hand case"
+)
+
+
+def test_gift_eval_breakdowns_hand_case() -> None:
+    lb = gift_eval_leaderboard(_gift_results())
+    tabs = gift_eval_breakdowns(lb, HAND_PROPERTIES)
+    assert list(tabs) == ["domain", "term_length", "frequency", "variate_type"]
+    fill_mase, fill_crps = 20.5 / 8, 0.4125
+    # domain: Energy = {C1, C2} (ds_a), Sales = {C3}; normalised values as in the hand case above
+    mase, crps, rank = (tabs["domain"][m] for m in ("MASE", "CRPS", "CRPS_Rank"))
+    assert list(mase.columns) == ["Energy", "Sales"] and list(mase.index) == [
+        "alpha",
+        "seasonal_naive",
+        "beta",
+    ]
+    assert mase.at["alpha", "Energy"] == pytest.approx((0.5 * 0.5) ** 0.5, rel=1e-12)
+    assert mase.at["alpha", "Sales"] == pytest.approx(fill_mase, rel=1e-12)
+    assert crps.at["beta", "Energy"] == pytest.approx((fill_crps / 0.4 * 2.0) ** 0.5, rel=1e-12)
+    # the CRPS rank of a group is the mean of the ranks over ALL models: C1 and C2 rank alpha 1,
+    # naive 2 (C2: a tie with alpha, broken by name), beta 3
+    assert rank.at["beta", "Energy"] == 3.0 and rank.at["seasonal_naive", "Energy"] == 2.0
+    # frequency from the config key ('H' → Hourly, 'D' → Daily), term from its 3rd part
+    assert list(tabs["frequency"]["MASE"].columns) == ["Daily", "Hourly"]
+    assert list(tabs["term_length"]["CRPS"].columns) == ["long", "short"]
+    assert tabs["term_length"]["MASE"].at["beta", "long"] == pytest.approx(2.0, rel=1e-12)
+    # variate type from num_variates (ds_a has 7 → multivariate); same configs as the domain split here
+    pd.testing.assert_frame_equal(
+        tabs["variate_type"]["MASE"].rename(columns={"multivariate": "Energy", "univariate": "Sales"}), mase
+    )
+
+
+@pytest.mark.parametrize(
+    ("freq", "name"),
+    [("15T", "Minutely"), ("5T", "Minutely"), ("10S", "Secondly"), ("H", "Hourly"), ("W-SUN", "Weekly"),
+     ("A", "Yearly"), ("A-DEC", "Yearly"), ("Q", "Quarterly"), ("M", "Monthly"), ("D", "Daily")],
+)  # fmt: skip
+def test_frequency_names_follow_the_space_unify_freq(freq: str, name: str) -> None:
+    assert frequency_name(freq) == name
+
+
+def test_hidden_rows_keep_every_number_of_the_full_board() -> None:
+    lb = gift_eval_leaderboard(_gift_results())
+    lb = dataclasses.replace(lb, metric_breakdowns=gift_eval_breakdowns(lb, HAND_PROPERTIES))
+    shown = hide_models(lb, ["beta", "seasonal_naive"])
+    assert list(shown.table["model"]) == ["seasonal_naive", "beta"]
+    full = lb.table.set_index("model")
+    pd.testing.assert_frame_equal(shown.table.set_index("model"), full.loc[["seasonal_naive", "beta"]])
+    assert list(shown.metric_breakdowns["domain"]["CRPS_Rank"].index) == ["seasonal_naive", "beta"]
+    assert list(shown.imputed.index) == ["beta", "seasonal_naive"]
 
 
 def test_gift_eval_tie_order_upstream_name_sort_and_average() -> None:

@@ -6,7 +6,9 @@ Loads ``<dir>/<model>/all_results.csv`` (validated against the suite's config se
 
 Options that add to a board without changing it when left out: the GIFT-Eval board carries the
 ``model_type`` and ``testdata_leakage`` fields of each model's ``config.json`` and can be filtered on them
-(``model_types``, ``exclude_leakage``); ``stats`` adds paired-bootstrap confidence intervals and a pairwise
+(``model_types``, ``exclude_leakage``: rows are hidden and every rank stays the one computed over all
+models, as the GIFT-Eval space's checkboxes; ``rerank`` recomputes the board on the kept models instead);
+``stats`` adds paired-bootstrap confidence intervals and a pairwise
 win-rate appendix (:mod:`toto_bench.metrics.bootstrap`).
 """
 
@@ -20,6 +22,13 @@ from pathlib import Path
 
 import pandas as pd
 
+from toto_bench.boards.gift_eval_board import (
+    BREAKDOWN_METRICS,
+    GIFT_EVAL_BREAKDOWNS,
+    gift_eval_breakdowns,
+    hide_models,
+    locate_gift_eval_properties,
+)
 from toto_bench.boards.leaderboard import (
     NAIVE_MODEL_NAMES,
     Leaderboard,
@@ -33,6 +42,7 @@ from toto_bench.boards.statistics import BoardStatistics, board_statistics
 from toto_bench.boards.time_output import load_time_results
 from toto_bench.engine.results import (
     METADATA_COLUMNS,
+    RESULTS_FILENAME,
     ResultsError,
     has_leakage,
     load_metadata,
@@ -46,13 +56,20 @@ from toto_bench.suites.lsf import dataset_order, load_lsf_results
 
 LEADERBOARD_SUITES: tuple[str, ...] = ("boom", "boomlet", "gift-eval", "time", "lsf")
 TIES: tuple[str, ...] = ("first", "average")
-#: ``--breakdown`` value → upstream group column.
+#: ``--breakdown`` value → upstream group column, BOOM (DataDog/toto ``breakdown_tabels``).
 BREAKDOWNS: dict[str, str] = {
     "full": "full_benchmark",
     "term": "real_term",
     "type": "type",
     "domain": "domain",
 }
+#: ``--breakdown`` values of each suite that has breakdowns (GIFT-Eval: the space's tabs).
+SUITE_BREAKDOWNS: dict[str, dict[str, str]] = {"boom": BREAKDOWNS, "gift-eval": GIFT_EVAL_BREAKDOWNS}
+#: Every ``--breakdown`` value of any suite (the CLI's choices).
+BREAKDOWN_CHOICES: tuple[str, ...] = tuple(dict.fromkeys([*BREAKDOWNS, *GIFT_EVAL_BREAKDOWNS]))
+#: Boards whose CSV keeps full precision (``repr`` floats); BOOM/Boomlet/TIME CSVs are rounded to 3
+#: decimals like the files their upstreams publish.
+FULL_PRECISION_CSV: tuple[str, ...] = ("gift-eval",)
 
 _TITLES = {"boom": "BOOM", "boomlet": "Boomlet", "gift-eval": "GIFT-Eval", "time": "TIME", "lsf": "LSF"}
 
@@ -212,8 +229,12 @@ def select_models(
     model_types: Sequence[str] | None = None,
     exclude_leakage: bool = False,
     warn: Warn | None = None,
+    verb: str = "dropped",
 ) -> list[str] | None:
     """The models that pass the ``config.json`` filters (``None``: no filter asked, keep all).
+
+    ``verb`` says in the messages what happens to the others (``"hid"`` for the board's row filter,
+    ``"dropped"`` when the board is recomputed without them).
 
     ``model_types`` keeps the models whose ``model_type`` is one of them (case-insensitive);
     ``exclude_leakage`` drops the models whose ``testdata_leakage`` says yes (a model without the field is
@@ -255,10 +276,10 @@ def select_models(
         if dropped_type:
             asked = ",".join(model_types or [])
             types = ", ".join(f"{m} ({str(metadata.at[m, 'model_type']) or '?'})" for m in dropped_type)
-            warn(f"--model-type {asked}: dropped {len(dropped_type)} model(s) of other types: {types}")
+            warn(f"--model-type {asked}: {verb} {len(dropped_type)} model(s) of other types: {types}")
         if dropped_leak:
             warn(
-                f"--exclude-leakage: dropped {len(dropped_leak)} model(s) with testdata_leakage Yes: "
+                f"--exclude-leakage: {verb} {len(dropped_leak)} model(s) with testdata_leakage Yes: "
                 + ", ".join(dropped_leak)
             )
         if unknown_leak:
@@ -266,7 +287,7 @@ def select_models(
                 f"--exclude-leakage: kept {len(unknown_leak)} model(s) whose config.json does not say "
                 "testdata_leakage: " + ", ".join(unknown_leak)
             )
-        if naive:
+        if naive and verb == "dropped":
             warn(f"kept {', '.join(naive)} whatever its metadata: it normalises every score")
     return kept
 
@@ -288,14 +309,18 @@ def compute_board(
     warn: Warn | None = None,
     model_types: Sequence[str] | None = None,
     exclude_leakage: bool = False,
+    rerank: bool = False,
 ) -> Leaderboard:
     """Load and validate the results for ``suite`` and compute its board.
 
     With ``partial``, models may lack configs: the board is restricted to the configs every model has
     (BOOM/Boomlet: the datasets complete for every model) and ``warn`` receives the counts. Without it a
     missing config is an error. GIFT-Eval: the table gets ``model_type`` and ``testdata_leakage`` columns
-    from each model's ``config.json`` (``""`` when absent); ``model_types`` / ``exclude_leakage`` drop
-    models before the board is computed (:func:`select_models`), so ranks are among the models kept.
+    from each model's ``config.json`` (``""`` when absent) and the space's breakdowns
+    (``metric_breakdowns``; ``properties`` = its ``dataset_properties.json``, default: beside the results
+    or the built-in published values); ``model_types`` / ``exclude_leakage`` hide the other models' rows
+    of a board computed over all models (:func:`select_models`, :func:`hide_models`), or with ``rerank``
+    drop them before the board is computed, so that ranks are among the models kept.
 
     Raises:
         ResultsError: a malformed or incomplete results file (named in the message).
@@ -304,10 +329,14 @@ def compute_board(
     rule = check_ties(ties)
     if partial and suite not in PARTIAL_SUITES:
         raise ValueError(f"--partial is for the {', '.join(PARTIAL_SUITES)} boards, not {suite!r}")
-    if (model_types or exclude_leakage) and suite not in METADATA_SUITES:
+    if (model_types or exclude_leakage or rerank) and suite not in METADATA_SUITES:
         raise ValueError(
-            f"--model-type/--exclude-leakage filter on GIFT-Eval config.json metadata "
+            f"--model-type/--exclude-leakage/--rerank filter on GIFT-Eval config.json metadata "
             f"(--suite {', '.join(METADATA_SUITES)}); the {suite!r} board has none"
+        )
+    if rerank and not (model_types or exclude_leakage):
+        raise ValueError(
+            "--rerank re-ranks among the models a filter keeps: give --model-type or --exclude-leakage"
         )
     if suite in ("boom", "boomlet"):
         if properties is None:
@@ -322,16 +351,28 @@ def compute_board(
         return boom_leaderboard(results, props, suite=suite, ties=rule, naive_model=_harness_naive(results))
     if suite == "gift-eval":
         configs = get_suite("gift-eval").configs()
+        gift_properties = locate_gift_eval_properties(properties, results_dirs)
         metadata = load_metadata(results_dirs)
-        keep = select_models(metadata, model_types=model_types, exclude_leakage=exclude_leakage, warn=warn)
+        keep = select_models(
+            metadata,
+            model_types=model_types,
+            exclude_leakage=exclude_leakage,
+            warn=warn,
+            verb="dropped" if rerank else "hid",
+        )
+        load = keep if rerank else None
         if partial:
             results = restrict_to_common(
-                load_results(results_dirs, models=keep), suite=suite, universe=configs, warn=warn
+                load_results(results_dirs, models=load), suite=suite, universe=configs, warn=warn
             )
         else:
-            results = load_results(results_dirs, expected_configs=configs, models=keep)
+            results = load_results(results_dirs, expected_configs=configs, models=load)
+        _warn_model_columns(results, warn)
         # ties break in the space's order (rows sorted by model name), never BOOM's published order
         board = gift_eval_leaderboard(results, ties=rule, naive_model=_harness_naive(results))
+        board = dataclasses.replace(board, metric_breakdowns=gift_eval_breakdowns(board, gift_properties))
+        if keep is not None and not rerank:
+            board = hide_models(board, keep)
         return _with_metadata(board, metadata)
     if suite == "time":
         # all_results.csv folders (our runs) and TIME-Output results/<model>/ trees (e.g. the published
@@ -347,6 +388,27 @@ def compute_board(
     raise ValueError(f"unknown suite {suite!r}; valid suites: {', '.join(LEADERBOARD_SUITES)}")
 
 
+def _warn_model_columns(results: Mapping[str, pd.DataFrame], warn: Warn | None) -> None:
+    """Say when a file's ``model`` column holds several names (e.g. GIFT-Eval ``Zeus``): the board names
+    every model by its folder, whatever that column says."""
+    if warn is None:
+        return
+    for model, frame in results.items():
+        source = str(frame.attrs.get("source", ""))
+        if source and Path(source).name != RESULTS_FILENAME:
+            warn(
+                f"{source}: read as the results of {model!r} (an upstream spelling of {RESULTS_FILENAME}; "
+                f"`toto-bench import` copies it as {RESULTS_FILENAME})"
+            )
+        names = frame.attrs.get("model_names") or {}
+        if len(names) > 1:
+            listed = ", ".join(f"{name!r} ({count} rows)" for name, count in names.items())
+            warn(
+                f"{frame.attrs.get('source', model)}: its 'model' column holds {len(names)} names "
+                f"({listed}); all its rows are ranked as one model, {model!r} (the folder name)"
+            )
+
+
 def _lsf_names(results: dict[str, pd.DataFrame]) -> set[str]:
     return {str(key).rpartition("/")[0] for frame in results.values() for key in frame.index}
 
@@ -357,6 +419,12 @@ def _imputation_section(board: Leaderboard) -> Section | None:
         return None
     if board.board == "time":
         note = "Tasks whose normalised value is NaN are left out of the geometric mean (upstream TIME)."
+    elif board.board == "gift_eval":
+        note = (
+            "NaN cells replaced by the mean of that metric over every row of every model on the board "
+            "(the space's standardize_df: fillna with the column mean of all results), before the "
+            "seasonal-naive scaling; ±inf cells are kept as they are."
+        )
     else:
         note = "NaN/inf cells replaced by the model's column mean over the split, before any scaling."
     return Section("Imputed cells", imputed.astype(int), index=True, note=note)
@@ -448,22 +516,30 @@ def build_document(
     model_types: Sequence[str] | None = None,
     exclude_leakage: bool = False,
     stats: StatsOptions | None = None,
+    rerank: bool = False,
 ) -> Outputs:
     """Compute the board of ``suite`` and render it in ``fmt`` (``md``, ``csv`` or ``html``).
 
-    Without ``breakdown``: md/html give the board, then (BOOM) every breakdown, then notes; csv gives the
-    board in the upstream schema. With ``breakdown``: that group's MASE and CRPS tables (csv: the two
-    upstream files ``{group}_{MASE|CRPS}_shifted_gmean.csv``).
+    Without ``breakdown``: md/html give the board, then (BOOM, GIFT-Eval) every breakdown, then notes;
+    csv gives the board in the upstream schema (GIFT-Eval: full precision). With ``breakdown``: that
+    group's tables — BOOM: MASE and CRPS (csv: the two upstream files
+    ``{group}_{MASE|CRPS}_shifted_gmean.csv``); GIFT-Eval: MASE, CRPS and CRPS rank (csv: one file
+    ``gift_eval_{group}.csv`` in the space's layout, columns ``<value> (MASE)``, ``<value> (CRPS)``,
+    ``<value> (CRPS_Rank)`` per group value).
 
-    ``model_types`` / ``exclude_leakage``: GIFT-Eval filters (:func:`compute_board`). ``stats``: the board
-    gets ``MASE_lo, MASE_hi, CRPS_lo, CRPS_hi`` columns and md/html an appendix of pairwise win-rate and
-    bootstrap-probability matrices; csv gives two files, the board and ``{suite}_win_rates.csv`` (one row
-    per ordered model pair).
+    ``model_types`` / ``exclude_leakage`` / ``rerank``: GIFT-Eval filters (:func:`compute_board`).
+    ``stats``: the board gets ``MASE_lo, MASE_hi, CRPS_lo, CRPS_hi`` columns and md/html an appendix of
+    pairwise win-rate and bootstrap-probability matrices; csv gives two files, the board and
+    ``{suite}_win_rates.csv`` (one row per ordered model pair).
     """
-    if breakdown is not None and suite != "boom":
-        raise ValueError(f"--breakdown is computed for the full BOOM suite only (upstream), not {suite!r}")
-    if breakdown is not None and breakdown not in BREAKDOWNS:
-        raise ValueError(f"unknown breakdown {breakdown!r}; valid: {', '.join(BREAKDOWNS)}")
+    if breakdown is not None and suite not in SUITE_BREAKDOWNS:
+        raise ValueError(
+            f"--breakdown is computed for the {' and '.join(SUITE_BREAKDOWNS)} boards (as upstream), "
+            f"not {suite!r}"
+        )
+    if breakdown is not None and breakdown not in SUITE_BREAKDOWNS[suite]:
+        valid = ", ".join(SUITE_BREAKDOWNS[suite])
+        raise ValueError(f"unknown {suite} breakdown {breakdown!r}; valid: {valid}")
     if stats is not None and (breakdown is not None or suite not in STATS_SUITES):
         what = "--breakdown tables" if breakdown is not None else f"the {suite!r} board"
         raise ValueError(f"--stats is for the {', '.join(STATS_SUITES)} boards, not {what}")
@@ -476,7 +552,19 @@ def build_document(
         warn=warn,
         model_types=model_types,
         exclude_leakage=exclude_leakage,
+        rerank=rerank,
     )
+    if board.metric_breakdowns:
+        return _gift_eval_outputs(
+            suite,
+            board,
+            results_dirs,
+            fmt=fmt,
+            breakdown=breakdown,
+            stats=stats,
+            rerank=rerank,
+            filtered=bool(model_types or exclude_leakage),
+        )
     groups = [BREAKDOWNS[breakdown]] if breakdown else list(board.breakdowns)
     board_stats = None
     if stats is not None:
@@ -522,6 +610,111 @@ def build_document(
     if board_stats is not None:
         notes.append(_stats_note(board_stats))
     title = f"{_TITLES[suite]} leaderboard" + (f" — breakdown by {groups[0]}" if breakdown else "")
+    doc = Document(title=title, intro=_intro(suite, board, results_dirs), sections=sections, notes=notes)
+    ext = "md" if fmt == "md" else "html"
+    return Outputs({f"{suite}.{ext}": render(doc, fmt)})
+
+
+def _space_layout(tables: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
+    """One group's tables side by side as the space's tab: ``<value> (MASE)``, ``<value> (CRPS)``,
+    ``<value> (CRPS_Rank)`` for each group value, index ``model``."""
+    first = tables[BREAKDOWN_METRICS[0]]
+    columns = {
+        f"{value} ({metric})": tables[metric][value]
+        for value in first.columns
+        for metric in BREAKDOWN_METRICS
+    }
+    return pd.DataFrame(columns, index=first.index)
+
+
+_GROUP_TITLES = {
+    "domain": "domain",
+    "term_length": "term length",
+    "frequency": "frequency",
+    "variate_type": "variate type",
+}
+_METRIC_TITLES = {
+    "MASE": "MASE (normalised by seasonal naive, gmean)",
+    "CRPS": "CRPS (normalised by seasonal naive, gmean)",
+    "CRPS_Rank": "CRPS rank (mean of the per-config ranks over all models)",
+}
+
+
+def _gift_eval_notes(board: Leaderboard, *, rerank: bool, filtered: bool) -> list[str]:
+    n_ranked = len(board.model_order)
+    shown = len(board.table)
+    if rerank:
+        ranks = (
+            f"Ranks re-computed among the {n_ranked} models the filters keep (--rerank): they differ from "
+            "the GIFT-Eval space's, which ranks over all models and only hides rows."
+        )
+    elif filtered:
+        ranks = (
+            f"Ranks computed once over all {n_ranked} models; the filters hide rows ({shown} shown), as "
+            "the GIFT-Eval space's model-type and leakage checkboxes do, so every number equals the "
+            "unfiltered board's."
+        )
+    else:
+        ranks = f"Ranks computed once over all {n_ranked} models, per config, as the GIFT-Eval space does."
+    return [
+        ranks,
+        f"Rank ties: `{board.ties}`"
+        + (
+            " (pandas method first over the models sorted by name, as the space's sorted rows)."
+            if board.ties == "first"
+            else " (mean rank)."
+        ),
+        "Rows sorted by CRPS rank (ties by model name). Breakdowns: the space's tabs — domain and "
+        "variate type from dataset_properties.json, frequency and term from the config key; gmean of the "
+        "normalised values and mean of the overall CRPS rank over each group's configs.",
+        "Model order for ties: " + ", ".join(f"`{m}`" for m in board.model_order) + ".",
+    ]
+
+
+def _gift_eval_outputs(
+    suite: str,
+    board: Leaderboard,
+    results_dirs: Sequence[str | os.PathLike[str]],
+    *,
+    fmt: str,
+    breakdown: str | None,
+    stats: StatsOptions | None,
+    rerank: bool,
+    filtered: bool,
+) -> Outputs:
+    """The GIFT-Eval document: board, the space's breakdown tabs, imputation counts and notes."""
+    groups = [GIFT_EVAL_BREAKDOWNS[breakdown]] if breakdown else list(board.metric_breakdowns)
+    board_stats = None
+    if stats is not None:
+        board_stats = board_statistics(
+            board, n_boot=stats.n_boot, seed=stats.seed, confidence=stats.confidence
+        )
+        board = dataclasses.replace(board, table=with_intervals(board.table, board_stats))
+    stem = suite.replace("-", "_")
+    if fmt == "csv":
+        if breakdown is None:
+            files = {f"{stem}_leaderboard.csv": to_csv(board.table, full_precision=True)}
+            if board_stats is not None:
+                files[f"{stem}_win_rates.csv"] = to_csv(board_stats.pairs(), full_precision=True)
+            return Outputs(files)
+        layout = _space_layout(board.metric_breakdowns[groups[0]])
+        return Outputs({f"{stem}_{groups[0]}.csv": to_csv(layout, index=True, full_precision=True)})
+    sections = [] if breakdown else [Section("Leaderboard", board.table)]
+    for group in groups:
+        for metric, table in board.metric_breakdowns[group].items():
+            title = f"Breakdown by {_GROUP_TITLES[group]}: {_METRIC_TITLES[metric]}"
+            sections.append(Section(title, table, index=True))
+    imputed = None if breakdown else _imputation_section(board)
+    if imputed is not None:
+        sections.append(imputed)
+    if board_stats is not None:
+        sections += _stats_sections(board_stats)
+    notes = _gift_eval_notes(board, rerank=rerank, filtered=filtered)
+    if board_stats is not None:
+        notes.append(_stats_note(board_stats))
+    title = f"{_TITLES[suite]} leaderboard" + (
+        f" — breakdown by {_GROUP_TITLES[groups[0]]}" if breakdown else ""
+    )
     doc = Document(title=title, intro=_intro(suite, board, results_dirs), sections=sections, notes=notes)
     ext = "md" if fmt == "md" else "html"
     return Outputs({f"{suite}.{ext}": render(doc, fmt)})

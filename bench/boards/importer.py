@@ -47,11 +47,13 @@ from toto_bench import __version__
 from toto_bench.boards.time_output import read_time_output
 from toto_bench.engine.results import (
     CONFIG_FILENAME,
+    RESULTS_ALIASES,
     RESULTS_FILENAME,
     ResultsError,
     check_configs,
     read_model_config,
     read_results_csv,
+    results_file,
 )
 from toto_bench.engine.store import write_json_atomic
 from toto_bench.suites import get_suite, locate_properties
@@ -74,9 +76,6 @@ IMPORT_SUITES: tuple[str, ...] = ("boom", "gift-eval", "time")
 #: Provenance note written beside each imported model's files.
 PROVENANCE_FILENAME = "import.json"
 
-#: Upstream spellings of the results file besides ``all_results.csv`` (GIFT-Eval ``results/Samay``);
-#: the copy is always named ``all_results.csv``.
-RESULTS_ALIASES: tuple[str, ...] = (RESULTS_FILENAME, "all-results.csv")
 
 _ARCHIVE_SUFFIXES = (".zip", ".tar.gz", ".tgz", ".tar", ".tar.bz2", ".tar.xz")
 
@@ -246,10 +245,8 @@ def materialize(source: str, workdir: Path) -> Path:
 
 
 def _results_file(folder: Path) -> Path | None:
-    hits = [folder / n for n in RESULTS_ALIASES if (folder / n).is_file()]
-    if len(hits) > 1:
-        raise ResultsError(f"{folder}: both {hits[0].name} and {hits[1].name}; keep one")
-    return hits[0] if hits else None
+    # the same lookup as the boards (toto_bench.engine.results.results_file): the copy is all_results.csv
+    return results_file(folder)
 
 
 def _time_tree(folder: Path) -> tuple[Path, ...]:

@@ -88,8 +88,8 @@ class Leaderboard:
             row order — columns ``model, MASE-{n1}-scaled, CRPS-{n1}-scaled, Rank-{n1}-scaled,
             eval_metrics/MAE[0.5]-{n2}-unscaled, CRPS-{n2}-unscaled, Rank-{n2}-unscaled`` (n1/n2 =
             non-flat/flat config counts), rows by non-flat mean rank. GIFT-Eval: ``model, MASE, MASE_Rank,
-            CRPS, CRPS_Rank`` (rows by model name, as upstream). TIME: ``model, MASE (norm.),
-            CRPS (norm.), MASE_rank, CRPS_rank`` (rows by normalised MASE). RangeIndex.
+            CRPS, CRPS_Rank`` (rows by CRPS rank, ties by model name, as the space sorts). TIME: ``model,
+            MASE (norm.), CRPS (norm.), MASE_rank, CRPS_rank`` (rows by normalised MASE). RangeIndex.
         breakdowns: BOOM only: ``{group: (MASE table, CRPS table)}`` for ``full_benchmark``,
             ``real_term``, ``type``, ``domain``; each table has index ``model`` (sorted) and one column
             per group value (sorted) — the schema of ``breakdown_tabels/{group}_{MASE|CRPS}_shifted_gmean
@@ -113,6 +113,9 @@ class Leaderboard:
         config_present: GIFT-Eval only: ``[config × model]`` bool, the cells of ``config_values`` that enter
             each model's gmean (the model has that config; a present NaN propagates as upstream). ``None``
             for the other boards (BOOM aggregates every cell, TIME the non-NaN ones).
+        metric_breakdowns: GIFT-Eval only (the space's tabs, added by
+            :func:`toto_bench.boards.gift_eval_board.gift_eval_breakdowns`):
+            ``{group: {"MASE" | "CRPS" | "CRPS_Rank": DataFrame[model × group value]}}``; empty otherwise.
     """
 
     table: pd.DataFrame
@@ -126,6 +129,7 @@ class Leaderboard:
     board: str = ""
     ties: str = "first"
     config_present: pd.DataFrame | None = None
+    metric_breakdowns: dict[str, dict[str, pd.DataFrame]] = field(default_factory=dict)
 
     @property
     def flat_split_sizes(self) -> tuple[int, int, int]:
@@ -431,7 +435,8 @@ def gift_eval_leaderboard(
 
     Returns:
         :class:`Leaderboard` with ``table`` columns ``model, MASE, MASE_Rank, CRPS, CRPS_Rank`` (one row
-        per model, sorted by model name like the space's ``groupby("model")``), unrounded.
+        per model, sorted by ``CRPS_Rank`` — ties and NaN last by model name — as the space displays it),
+        unrounded.
     """
     check_ties(ties)
     frames = _metric_frames(results, ("MASE", "CRPS"))
@@ -479,8 +484,10 @@ def gift_eval_leaderboard(
         )
     imp = pd.DataFrame(imputed).loc[order]
     imp.index.name = "model"
+    table = pd.DataFrame(rows, columns=["model", "MASE", "MASE_Rank", "CRPS", "CRPS_Rank"])
+    table = table.sort_values("CRPS_Rank", kind="mergesort", na_position="last").reset_index(drop=True)
     return Leaderboard(
-        table=pd.DataFrame(rows, columns=["model", "MASE", "MASE_Rank", "CRPS", "CRPS_Rank"]),
+        table=table,
         breakdowns={},
         imputed=imp,
         model_order=order,

@@ -40,10 +40,11 @@ def round3(table: pd.DataFrame) -> pd.DataFrame:
     return table.round(3)
 
 
-def to_csv(table: pd.DataFrame, *, index: bool = False) -> str:
-    """The upstream CSV form: values rounded to 3 decimals, Python float repr (``0.0``, ``14.49``)."""
+def to_csv(table: pd.DataFrame, *, index: bool = False, full_precision: bool = False) -> str:
+    """The upstream CSV form: values rounded to 3 decimals, Python float repr (``0.0``, ``14.49``); with
+    ``full_precision`` the values unrounded (shortest repr that round-trips the float64)."""
     buf = io.StringIO()
-    round3(table).to_csv(buf, index=index, lineterminator="\n")
+    (table if full_precision else round3(table)).to_csv(buf, index=index, lineterminator="\n")
     return buf.getvalue()
 
 

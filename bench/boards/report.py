@@ -5,7 +5,8 @@ The page holds, in order:
 - the board (:func:`toto_bench.boards.document.compute_board`, the same numbers as ``toto-bench leaderboard``)
   as a table sortable by clicking any column header (inline vanilla JS; numbers sort numerically, NaN last in
   both directions, a second click reverses; the state is in each header's ``aria-sort``);
-- the breakdown tables (BOOM: ``full_benchmark``, ``real_term``, ``type``, ``domain``; LSF: per horizon),
+- the breakdown tables (BOOM: ``full_benchmark``, ``real_term``, ``type``, ``domain``; GIFT-Eval: the
+  space's ``domain``, ``term_length``, ``frequency``, ``variate_type`` tabs; LSF: per horizon),
   sortable the same way;
 - rank plots (inline SVG): each model's mean rank per rank column as bars, and the distribution of its
   per-config ranks as a heat strip (one cell per rank 1..n, shaded by the share of configs);
@@ -624,6 +625,13 @@ def _intro(suite: str, board: Leaderboard, results_dirs: Sequence[str | os.PathL
     return text + board_description(suite, board)
 
 
+_GIFT_EVAL_METRIC_CAPTIONS = {
+    "MASE": "MASE (normalised, gmean)",
+    "CRPS": "CRPS (normalised, gmean)",
+    "CRPS_Rank": "CRPS rank (mean over configs, ranked over all models)",
+}
+
+
 def _breakdown_tables(suite: str, board: Leaderboard) -> list[tuple[str, pd.DataFrame]]:
     out = []
     for group, (mase, crps) in board.breakdowns.items():
@@ -631,6 +639,11 @@ def _breakdown_tables(suite: str, board: Leaderboard) -> list[tuple[str, pd.Data
             table = frame.reset_index()
             table.columns = [str(c) for c in table.columns]
             out.append((f"{group}: {metric} (scaled, shifted gmean)", table))
+    for group, tables in board.metric_breakdowns.items():  # GIFT-Eval: the space's tabs
+        for metric, frame in tables.items():
+            table = frame.reset_index()
+            table.columns = [str(c) for c in table.columns]
+            out.append((f"{group}: {_GIFT_EVAL_METRIC_CAPTIONS[metric]}", table))
     if suite == "lsf" and "per_horizon" in board.config_values:
         out.append(("per horizon", board.config_values["per_horizon"].reset_index(drop=True)))
     return out

@@ -54,7 +54,10 @@ def warn(message: str) -> None:
 
 def board_properties(args: argparse.Namespace) -> Path | None:
     """The BOOM/Boomlet properties file of a board command (``--properties``, ``--data-dir``, beside the
-    results); ``None`` for the other suites."""
+    results); GIFT-Eval: ``--properties`` as given (the board looks beside the results, then uses the
+    built-in values); ``None`` for the other suites."""
+    if args.suite == "gift-eval":
+        return Path(args.properties) if getattr(args, "properties", None) else None
     if args.suite not in ("boom", "boomlet"):
         return None
     return locate_properties(

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from toto_bench.boards.document import BREAKDOWNS, TIES, StatsOptions, build_document
+from toto_bench.boards.document import BREAKDOWN_CHOICES, TIES, StatsOptions, build_document
 from toto_bench.boards.render import FORMATS
 from toto_bench.cli.common import EPILOG, add_board_inputs, board_properties, positive_int, split, warn
 
@@ -26,6 +26,7 @@ def _leaderboard(args: argparse.Namespace) -> int:
         model_types=split(args.model_type),
         exclude_leakage=args.exclude_leakage,
         stats=StatsOptions(args.bootstrap, args.seed, args.confidence) if args.stats else None,
+        rerank=args.rerank,
     )
     if args.check:
         target = Path(args.check)
@@ -83,19 +84,26 @@ def register(sub: Any) -> None:
     )
     lb.add_argument(
         "--breakdown",
-        choices=list(BREAKDOWNS),
-        help="BOOM only: shifted-gmean breakdown by full_benchmark, term, type or domain (not the board)",
+        choices=list(BREAKDOWN_CHOICES),
+        help="only that breakdown's tables, not the board. BOOM: shifted-gmean MASE/CRPS by full "
+        "(benchmark), term, type or domain (the upstream breakdown_tabels files); GIFT-Eval: the "
+        "space's tabs by domain, term, frequency or type (uni/multivariate): gmean MASE, CRPS and mean "
+        "CRPS rank. Without it md/html show every breakdown after the board",
     )
     lb.add_argument(
         "--ties",
         choices=TIES,
         default="first",
-        help="rank ties: 'first' = published model order (reproduces upstream), 'average' = mean rank",
+        help="rank ties: 'first' = the upstream order of each suite (BOOM: its published model order; "
+        "GIFT-Eval: model names sorted, as the space; TIME: names sorted, seasonal naive last), "
+        "'average' = mean rank",
     )
     lb.add_argument(
         "--properties",
         metavar="PATH",
-        help="BOOM properties JSON (default: <data-dir>, $BOOM, or beside the results folder)",
+        help="BOOM: its properties JSON (default: <data-dir>, $BOOM, or beside the results folder); "
+        "GIFT-Eval: dataset_properties.json for the domain/variate breakdowns (default: beside the "
+        "results folder, else the published values built in)",
     )
     lb.add_argument("--data-dir", metavar="DIR", help="suite data folder (searched for the properties file)")
     lb.add_argument(
@@ -108,14 +116,22 @@ def register(sub: Any) -> None:
         "--model-type",
         action="append",
         metavar="TYPE[,TYPE]",
-        help="GIFT-Eval: keep only models whose config.json model_type is one of these (e.g. pretrained, "
-        "fine-tuned, agentic, statistical, deep-learning); seasonal naive is always kept; ranks are among "
-        "the models kept; what was dropped is printed on stderr",
+        help="GIFT-Eval: show only models whose config.json model_type is one of these (e.g. pretrained, "
+        "fine-tuned, agentic, statistical, deep-learning); like the space's checkboxes this hides rows and "
+        "every rank stays the one over all models (--rerank to re-rank among the kept); what was hidden "
+        "is printed on stderr",
     )
     lb.add_argument(
         "--exclude-leakage",
         action="store_true",
-        help='GIFT-Eval: drop models whose config.json says testdata_leakage "Yes" (listed on stderr)',
+        help='GIFT-Eval: hide models whose config.json says testdata_leakage "Yes" (listed on stderr); '
+        "ranks stay over all models unless --rerank",
+    )
+    lb.add_argument(
+        "--rerank",
+        action="store_true",
+        help="GIFT-Eval with --model-type/--exclude-leakage: compute the board on the kept models only, so "
+        "ranks are among them (differs from the space, which only hides rows; said in the table's notes)",
     )
     lb.add_argument(
         "--stats",

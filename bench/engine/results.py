@@ -40,6 +40,7 @@ __all__ = [
     "KEY_COLUMN",
     "METADATA_COLUMNS",
     "METRIC_COLUMNS",
+    "RESULTS_ALIASES",
     "RESULTS_FILENAME",
     "ResultsError",
     "check_configs",
@@ -51,6 +52,7 @@ __all__ = [
     "normalize_results_frame",
     "read_model_config",
     "read_results_csv",
+    "results_file",
 ]
 
 log = logging.getLogger(__name__)
@@ -208,9 +210,14 @@ def read_results_csv(
         raise ResultsError(f"{source}: malformed CSV ({type(e).__name__}: {e})") from e
     if raw.empty:
         raise ResultsError(f"{source}: no data rows")
-    return normalize_results_frame(
+    frame = normalize_results_frame(
         raw, required_columns=required_columns, source=source, strip_prefixes=strip_prefixes
     )
+    if "model" in raw.columns:
+        # what the file says its model is called (GIFT-Eval's Zeus holds two names); the board uses the folder
+        counts = raw["model"].astype(str).value_counts(sort=False)
+        frame.attrs["model_names"] = {str(k): int(v) for k, v in counts.items()}
+    return frame
 
 
 def check_configs(df: pd.DataFrame, expected: Collection[str], *, source: str = "<frame>") -> None:
@@ -226,6 +233,12 @@ def check_configs(df: pd.DataFrame, expected: Collection[str], *, source: str = 
         if unexpected:
             parts.append(f"{len(unexpected)} unexpected config(s), e.g. {_examples(unexpected)}")
         raise ResultsError(f"{source}: config set differs from the {len(want)} expected: " + "; ".join(parts))
+
+
+#: Spellings of the results file: ``all_results.csv`` and the upstream alias ``all-results.csv``
+#: (GIFT-Eval ``results/Samay``). ``leaderboard`` reads either (and says so); ``import`` copies either as
+#: ``all_results.csv``.
+RESULTS_ALIASES: tuple[str, ...] = (RESULTS_FILENAME, "all-results.csv")
 
 
 def find_model_folders(
@@ -275,9 +288,21 @@ def find_results_files(dirs: str | os.PathLike[str] | Sequence[str | os.PathLike
     return find_model_folders(dirs, _results_csv)
 
 
+def results_file(folder: Path) -> Path | None:
+    """The results file of a model folder: ``all_results.csv`` or an upstream alias of it
+    (:data:`RESULTS_ALIASES`); ``None`` when it has none.
+
+    Raises:
+        ResultsError: the folder holds two spellings (which one counts would be a guess).
+    """
+    hits = [folder / n for n in RESULTS_ALIASES if (folder / n).is_file()]
+    if len(hits) > 1:
+        raise ResultsError(f"{folder}: both {hits[0].name} and {hits[1].name}; keep one")
+    return hits[0] if hits else None
+
+
 def _results_csv(folder: Path) -> Path | None:
-    csv = folder / RESULTS_FILENAME
-    return csv if csv.is_file() else None
+    return results_file(folder)
 
 
 def load_results(

@@ -115,6 +115,18 @@ DOMAINS: dict[str, str] = {
 }
 
 
+#: ``num_variates`` of each dataset, by pretty dataset name (SalesforceAIResearch/gift-eval
+#: ``notebooks/dataset_properties.json``; the leaderboard space's variate-type tab: 1 = univariate).
+NUM_VARIATES: dict[str, int] = {
+    **dict.fromkeys(DOMAINS, 1),
+    **dict.fromkeys(("ett1", "ett2", "bizitobs_l2c"), 7),
+    "jena_weather": 21,
+    **dict.fromkeys(
+        ("bitbrains_fast_storage", "bitbrains_rnd", "bizitobs_application", "bizitobs_service"), 2
+    ),
+}
+
+
 def domain_of(storage_name: str) -> str:
     """The published ``domain`` of a storage name (``"ett1/H"`` → ``"Energy"``)."""
     return DOMAINS[pretty_name(storage_name)]
