@@ -28,6 +28,7 @@ from toto_bench.boards.gift_eval_board import (
     gift_eval_breakdowns,
     hide_models,
     locate_gift_eval_properties,
+    space_tie_order,
 )
 from toto_bench.boards.leaderboard import (
     NAIVE_MODEL_NAMES,
@@ -368,8 +369,10 @@ def compute_board(
         else:
             results = load_results(results_dirs, expected_configs=configs, models=load)
         _warn_model_columns(results, warn)
-        # ties break in the space's order (rows sorted by model name), never BOOM's published order
-        board = gift_eval_leaderboard(results, ties=rule, naive_model=_harness_naive(results))
+        # ties break in the space's order (rows sorted by the files' model names), never BOOM's order
+        board = gift_eval_leaderboard(
+            results, ties=rule, naive_model=_harness_naive(results), model_order=space_tie_order(results)
+        )
         board = dataclasses.replace(board, metric_breakdowns=gift_eval_breakdowns(board, gift_properties))
         if keep is not None and not rerank:
             board = hide_models(board, keep)
@@ -660,7 +663,8 @@ def _gift_eval_notes(board: Leaderboard, *, rerank: bool, filtered: bool) -> lis
         ranks,
         f"Rank ties: `{board.ties}`"
         + (
-            " (pandas method first over the models sorted by name, as the space's sorted rows)."
+            " (pandas method first over the models sorted by the `model` column of their files, as the "
+            "space's sorted rows; folder names break equal names)."
             if board.ties == "first"
             else " (mean rank)."
         ),

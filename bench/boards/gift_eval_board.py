@@ -213,6 +213,23 @@ def gift_eval_breakdowns(
     return out
 
 
+def space_name(model: str, frame: pd.DataFrame) -> str:
+    """The name the space knows a model by: its file's ``model`` column (the most frequent value when a
+    file holds several, e.g. ``Zeus``), else the folder name."""
+    names: Mapping[str, int] = frame.attrs.get("model_names") or {}
+    if not names:
+        return model
+    return max(names.items(), key=lambda item: (item[1], item[0]))[0]
+
+
+def space_tie_order(results: Mapping[str, pd.DataFrame]) -> list[str]:
+    """The models in the order the space breaks ``method="first"`` ties: its rows are sorted by the
+    ``model`` column of the files (``sort_values(by=["model", "dataset"])``), so by :func:`space_name`,
+    case-sensitive (``Chronos-2`` < ``ZooCast-Top1`` < ``aaa``); folder names break ties between equal
+    names (identical files)."""
+    return sorted(results, key=lambda model: (space_name(model, results[model]), model))
+
+
 def hide_models(board: Leaderboard, keep: Collection[str]) -> Leaderboard:
     """The board with only the rows of ``keep`` shown (the space's checkboxes): every number, rank and
     imputation count stays what it was over all models."""

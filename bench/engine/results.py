@@ -133,8 +133,12 @@ def normalize_results_frame(
     required_columns: Sequence[str] = BOOM_METRICS,
     source: str = "<frame>",
     strip_prefixes: Sequence[str] = DEFAULT_STRIP_PREFIXES,
+    expected_configs: Collection[str] | None = None,
 ) -> pd.DataFrame:
     """Turn a raw results table into a metric frame (module docstring), validating it.
+
+    ``expected_configs``: when given, a duplicated config's error also names the expected configs that
+    are missing (a file of the right length with one config twice and another one absent).
 
     ``df`` may be a raw ``all_results.csv`` table (config keys in a ``dataset`` column, upstream column
     names) or an already-normalised metric frame (config keys as the index named ``dataset``).
@@ -179,7 +183,13 @@ def normalize_results_frame(
     out = pd.DataFrame(data, index=pd.Index(keys.to_numpy(), name=KEY_COLUMN), columns=list(required_columns))
     dup = out.index[out.index.duplicated()].unique()
     if len(dup):
-        raise ResultsError(f"{source}: {len(dup)} duplicate config key(s), e.g. {_examples(dup)}")
+        lines = ", ".join(str(int(i) + 2) for i in np.flatnonzero(out.index.isin(dup))[:_MAX_EXAMPLES])
+        message = f"{source}: {len(dup)} duplicate config key(s), e.g. {_examples(dup)} (lines {lines})"
+        if expected_configs is not None:
+            missing = [c for c in expected_configs if c not in set(out.index)]
+            if missing:
+                message += f"; {len(missing)} expected config(s) missing, e.g. {_examples(missing)}"
+        raise ResultsError(message)
     return out
 
 
@@ -188,6 +198,7 @@ def read_results_csv(
     *,
     required_columns: Sequence[str] = BOOM_METRICS,
     strip_prefixes: Sequence[str] = DEFAULT_STRIP_PREFIXES,
+    expected_configs: Collection[str] | None = None,
 ) -> pd.DataFrame:
     """Read one ``all_results.csv`` into a metric frame (see the module docstring for checks and quirks)."""
     p = Path(path)
@@ -211,7 +222,11 @@ def read_results_csv(
     if raw.empty:
         raise ResultsError(f"{source}: no data rows")
     frame = normalize_results_frame(
-        raw, required_columns=required_columns, source=source, strip_prefixes=strip_prefixes
+        raw,
+        required_columns=required_columns,
+        source=source,
+        strip_prefixes=strip_prefixes,
+        expected_configs=expected_configs,
     )
     if "model" in raw.columns:
         # what the file says its model is called (GIFT-Eval's Zeus holds two names); the board uses the folder
@@ -338,7 +353,12 @@ def load_results(
         files = {m: p for m, p in files.items() if m in set(models)}
     out: dict[str, pd.DataFrame] = {}
     for model, path in files.items():
-        df = read_results_csv(path, required_columns=required_columns, strip_prefixes=strip_prefixes)
+        df = read_results_csv(
+            path,
+            required_columns=required_columns,
+            strip_prefixes=strip_prefixes,
+            expected_configs=expected_configs,
+        )
         if expected_configs is not None:
             check_configs(df, expected_configs, source=str(path))
         df.attrs["source"] = str(path)
