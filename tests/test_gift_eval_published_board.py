@@ -203,3 +203,19 @@ def test_a_missing_and_a_duplicated_config_are_named(published: Path, tmp_path: 
     partial = compute_board("gift-eval", [root], partial=True, warn=lambda _: None)
     assert partial.split_sizes["configs"] == 96
     assert np.isfinite(partial.table["CRPS"]).all()
+
+
+def test_check_of_a_full_precision_csv_allows_last_bit_differences_only(
+    published: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    board = ["leaderboard", "--suite", "gift-eval", "--results-dir", str(published), "--format", "csv"]
+    target = tmp_path / "gift_eval_leaderboard.csv"
+    assert main([*board, "--output", str(target)]) == 0
+    table = pd.read_csv(target, keep_default_na=False)
+    table.loc[0, "CRPS"] *= 1 + 1e-14  # a last-bit difference (another numpy build or CPU)
+    table.to_csv(target, index=False)
+    assert main([*board, "--check", str(target)]) == 0
+    table.loc[0, "CRPS"] *= 1 + 1e-9  # a real change
+    table.to_csv(target, index=False)
+    assert main([*board, "--check", str(target)]) == 1
+    assert "is stale" in capsys.readouterr().err

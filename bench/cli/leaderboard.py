@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import io
 import sys
 from pathlib import Path
 from typing import Any
+
+import numpy as np
+import pandas as pd
 
 from toto_bench.boards.document import BREAKDOWN_CHOICES, TIES, StatsOptions, build_document
 from toto_bench.boards.render import FORMATS
@@ -36,7 +40,7 @@ def _leaderboard(args: argparse.Namespace) -> int:
                 f"toto-bench: {target} does not exist; regenerate it with --output {target}", file=sys.stderr
             )
             return 1
-        if target.read_text() != text:
+        if not _same_output(target.read_text(), text, csv=args.format == "csv"):
             print(
                 f"toto-bench: {target} is stale: it differs from the regenerated {args.suite} leaderboard; "
                 f"regenerate it with --output {target}",
@@ -55,6 +59,35 @@ def _leaderboard(args: argparse.Namespace) -> int:
     for path in written:
         print(f"wrote {path}", file=sys.stderr)
     return 0
+
+
+#: ``--check`` of a full-precision CSV: numbers may differ by this relative amount (last-bit differences of
+#: ``log``/``exp`` between numpy builds and CPUs), text cells and the layout must be identical.
+CSV_CHECK_RTOL = 1e-12
+
+
+def _same_output(committed: str, regenerated: str, *, csv: bool) -> bool:
+    """Whether a committed table equals the regenerated one (CSV: the same cells, numbers to
+    :data:`CSV_CHECK_RTOL`; other formats: the same text)."""
+    if committed == regenerated:
+        return True
+    if not csv:
+        return False
+    try:
+        old = pd.read_csv(io.StringIO(committed), keep_default_na=False)
+        new = pd.read_csv(io.StringIO(regenerated), keep_default_na=False)
+    except (ValueError, pd.errors.ParserError):
+        return False
+    if list(old.columns) != list(new.columns) or old.shape != new.shape:
+        return False
+    for column in old.columns:
+        a, b = old[column], new[column]
+        if pd.api.types.is_float_dtype(a) and pd.api.types.is_float_dtype(b):
+            if not np.allclose(a.to_numpy(), b.to_numpy(), rtol=CSV_CHECK_RTOL, atol=0.0, equal_nan=True):
+                return False
+        elif not a.astype(str).equals(b.astype(str)):
+            return False
+    return True
 
 
 def register(sub: Any) -> None:
