@@ -17,6 +17,7 @@ import pytest
 from scipy import stats
 
 from toto_bench.boards.document import build_document, compute_board
+from toto_bench.boards.report import write_report
 from toto_bench.cli import main
 from toto_bench.engine.results import ResultsError, load_results
 from toto_bench.suites import get_suite
@@ -219,3 +220,19 @@ def test_check_of_a_full_precision_csv_allows_last_bit_differences_only(
     table.to_csv(target, index=False)
     assert main([*board, "--check", str(target)]) == 1
     assert "is stale" in capsys.readouterr().err
+
+
+def test_breakdowns_are_in_the_html_board_and_the_report(published: Path, tmp_path: Path) -> None:
+    html = build_document(suite="gift-eval", results_dirs=[published], properties=None, fmt="html").single()
+    for title in ("domain", "term length", "frequency", "variate type"):
+        assert f"Breakdown by {title}: CRPS rank" in html
+    page = write_report(
+        suite="gift-eval", results_dirs=[published], output=tmp_path / "site", warn=lambda _: None
+    )
+    text = page.read_text()
+    board = compute_board("gift-eval", [published])
+    for group, tables in board.metric_breakdowns.items():
+        assert f"{group}: CRPS rank" in text
+        # the report shows the board's numbers: a value of each group's CRPS-rank table, to 3 decimals
+        value = tables["CRPS_Rank"].iloc[0, 0]
+        assert f"{value:.3f}" in text
