@@ -4,9 +4,9 @@ Called by ``benchmarks/gpu_flagship.sh OUTDIR [--device cuda|cpu] [--shapes full
 Everything is built offline, under ``OUTDIR``:
 
 1. ``data/``: a BOOM-layout synthetic subset from ``benchmarks/boom_synthetic.py`` (the same series the
-   full generator writes for those datasets): ``--per-freq`` datasets per frequency (10S, T, 5T, 30T, H, D),
-   alternately 1-D and multivariate (at most ``--max-variates``), with the generator's NaN gaps, and a
-   ``boom_properties.json`` listing them.
+   full generator writes for those datasets): ``--per-freq`` datasets per frequency (full: 40 of each of
+   10S, T, 5T, 30T, H, D; small: 2 of H and D), alternately 1-D and multivariate (at most
+   ``--max-variates``), with the generator's NaN gaps, and a ``boom_properties.json`` listing them.
 2. ``checkpoints/``: random-init checkpoints saved through each library's own save path: Toto 2.0 with
    :data:`~toto_bench.adapters.toto2.SIZED_313M_CONFIG` (the published 313M parameter count; the published
    ``config.json`` is not available offline, ``--toto2-config FILE`` takes it), Toto 1.0 and Chronos-2 at
@@ -64,8 +64,11 @@ CONTEXT_LENGTH, BATCH_SIZE = 2048, 64
 #: Both run the same float32 network on the same inputs; only the batch composition can differ, which
 #: changes reduction order: float32 rounding, a few ulps of the values (CPU), TF32 rounding on CUDA.
 TOLERANCE = {"cpu": 1e-4, "cuda": 1e-2}
-#: ``--shapes`` → (datasets per frequency, max variates).
-SUBSETS = {"full": (40, 16), "small": (1, 3)}
+#: ``--shapes`` → (datasets per frequency, max variates, frequencies).
+SUBSETS: dict[str, tuple[int, int, tuple[str, ...]]] = {
+    "full": (40, 16, tuple(boom_synthetic.FREQS)),
+    "small": (2, 3, ("H", "D")),
+}
 LATENCY_HORIZONS = "96,192,336,720,1024,2048,4096"
 
 
@@ -80,11 +83,14 @@ def emit(results: dict[str, Any], key: str, value: Any) -> None:
 # Data and checkpoints
 
 
-def build_subset(root: Path, per_freq: int, max_variates: int, seed: int = 0) -> list[str]:
-    """Write ``per_freq`` synthetic BOOM datasets per frequency under ``root`` (see the module docstring)."""
+def build_subset(
+    root: Path, per_freq: int, max_variates: int, freqs: tuple[str, ...], seed: int = 0
+) -> list[str]:
+    """Write ``per_freq`` synthetic BOOM datasets per frequency of ``freqs`` under ``root`` (see the module
+    docstring)."""
     plans = boom_synthetic.plan(seed)
     chosen: list[tuple[int, boom_synthetic.DatasetPlan]] = []
-    for freq in boom_synthetic.FREQS:
+    for freq in freqs:
         uni = [(i, p) for i, p in enumerate(plans) if p.freq == freq and p.target_dim == 1]
         multi = [(i, p) for i, p in enumerate(plans) if p.freq == freq and 1 < p.target_dim <= max_variates]
         picked: list[tuple[int, boom_synthetic.DatasetPlan]] = []
@@ -384,8 +390,8 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     emit(results, "device", torch.cuda.get_device_name() if args.device == "cuda" else "cpu")
     emit(results, "torch", torch.__version__)
-    per_freq, max_variates = SUBSETS[args.shapes]
-    names = build_subset(out / "data", args.per_freq or per_freq, args.max_variates or max_variates)
+    per_freq, max_variates, freqs = SUBSETS[args.shapes]
+    names = build_subset(out / "data", args.per_freq or per_freq, args.max_variates or max_variates, freqs)
     emit(results, "datasets", len(names))
     study = not args.no_latency and latency_available()
     checkpoints = build_checkpoints(out / "checkpoints", args.shapes, args.toto2_config, others=study)
