@@ -52,7 +52,7 @@ from __future__ import annotations
 import logging
 import os
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from types import ModuleType
 from typing import Any, ClassVar
@@ -75,10 +75,12 @@ from toto_bench.adapters.registry import ModelSpec, register
 __all__ = [
     "BOLT_CHECKPOINTS",
     "CHRONOS2_CHECKPOINT",
+    "CHRONOS2_PUBLISHED_SIZES",
     "Chronos2Forecaster",
     "ChronosBoltForecaster",
     "build_bolt_test_checkpoint",
     "build_chronos2_test_checkpoint",
+    "chronos2_config",
     "infer_window_ids",
 ]
 
@@ -474,6 +476,15 @@ class Chronos2Forecaster:
 
 #: Tiny widths for the test checkpoints (the real models: d_model 512/768, 6-12 layers).
 _D_MODEL, _D_FF, _D_KV, _HEADS, _LAYERS = 64, 128, 16, 4, 2
+#: amazon/chronos-2's encoder sizes (119.5 M parameters; shared/docs/adapters.md §5), for
+#: ``build_chronos2_test_checkpoint(folder, sizes=CHRONOS2_PUBLISHED_SIZES)``.
+CHRONOS2_PUBLISHED_SIZES: Mapping[str, int] = {
+    "d_model": 768,
+    "d_ff": 3072,
+    "d_kv": 64,
+    "num_heads": 12,
+    "num_layers": 12,
+}
 
 
 def _order_quantile_head(head: Any, n_quantiles: int, steps: int, spacing: float, torch: ModuleType) -> None:
@@ -544,32 +555,31 @@ def build_bolt_test_checkpoint(folder: Path) -> Path:
     return folder
 
 
-def build_chronos2_test_checkpoint(folder: Path) -> Path:
-    """A random-init Chronos-2 (group-attention encoder, 2 layers, d_model 64) saved with ``save_pretrained``.
+_CHRONOS2_QUANTILES = [0.01, 0.05, *(round(0.1 + 0.05 * i, 2) for i in range(17)), 0.95, 0.99]
 
-    The ``chronos_config`` is the published one (context 8192, patch 16, 64 output patches, 21 quantiles,
-    arcsinh, REG token). Weights are seeded (0); the output head's bias is ordered by level
-    (:func:`_order_quantile_head`).
+
+def chronos2_config(sizes: Mapping[str, int] | None = None) -> Any:
+    """A ``Chronos2CoreConfig``: the published ``chronos_config`` (context 8192, patch 16, 64 output patches,
+    21 quantiles, arcsinh, REG token) with the small test encoder, or the encoder ``sizes`` given
+    (``d_model``, ``d_ff``, ``d_kv``, ``num_heads``, ``num_layers``; :data:`CHRONOS2_PUBLISHED_SIZES`).
     """
     require("chronos", "chronos")
-    torch = require("torch", "chronos")
-    from chronos.chronos2 import Chronos2Model
     from chronos.chronos2.config import Chronos2CoreConfig
 
-    quantiles = [0.01, 0.05, *(round(0.1 + 0.05 * i, 2) for i in range(17)), 0.95, 0.99]
-    config = Chronos2CoreConfig(
-        d_model=_D_MODEL,
-        d_ff=_D_FF,
-        d_kv=_D_KV,
-        num_heads=_HEADS,
-        num_layers=_LAYERS,
+    shape = {"d_model": _D_MODEL, "d_ff": _D_FF, "d_kv": _D_KV, "num_heads": _HEADS, "num_layers": _LAYERS}
+    unknown = sorted(set(sizes or {}) - set(shape))
+    if unknown:
+        raise ValueError(f"unknown Chronos-2 size(s) {unknown}; valid: {sorted(shape)}")
+    shape.update(sizes or {})
+    return Chronos2CoreConfig(
+        **shape,
         chronos_config={
             "context_length": 8192,
             "input_patch_size": 16,
             "input_patch_stride": 16,
             "output_patch_size": 16,
             "max_output_patches": 64,
-            "quantiles": quantiles,
+            "quantiles": _CHRONOS2_QUANTILES,
             "use_reg_token": True,
             "use_arcsinh": True,
             "time_encoding_scale": 8192,
@@ -577,6 +587,20 @@ def build_chronos2_test_checkpoint(folder: Path) -> Path:
         chronos_pipeline_class="Chronos2Pipeline",
         architectures=["Chronos2Model"],
     )
+
+
+def build_chronos2_test_checkpoint(folder: Path, *, sizes: Mapping[str, int] | None = None) -> Path:
+    """A random-init Chronos-2 (group-attention encoder, 2 layers, d_model 64) saved with ``save_pretrained``.
+
+    ``sizes`` overrides the encoder sizes (:func:`chronos2_config`; :data:`CHRONOS2_PUBLISHED_SIZES` for the
+    published model). Weights are seeded (0); the output head's bias is ordered by level
+    (:func:`_order_quantile_head`).
+    """
+    torch = require("torch", "chronos")
+    from chronos.chronos2 import Chronos2Model
+
+    quantiles = _CHRONOS2_QUANTILES
+    config = chronos2_config(sizes)
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(0)
         model = Chronos2Model(config)

@@ -55,7 +55,7 @@ import contextlib
 import hashlib
 import logging
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
@@ -68,6 +68,7 @@ from toto_bench.metrics.quantiles import EVAL_LEVELS, check_levels, quantiles_fr
 
 __all__ = [
     "CHECKPOINT",
+    "PUBLISHED_CONFIG",
     "TEST_CONFIG",
     "ContextRule",
     "Toto1Forecaster",
@@ -100,6 +101,17 @@ TEST_CONFIG: dict[str, Any] = {
     "stabilize_with_global": True,
     "scale_factor_exponent": 10.0,
     "use_memory_efficient_attention": True,
+}
+
+#: The published Toto-Open-Base-1.0 sizes (151.3 M parameters, shared/docs/adapters.md §4) over
+#: :data:`TEST_CONFIG`, for a real-shaped checkpoint: ``build_test_checkpoint(dir, config=PUBLISHED_CONFIG)``.
+PUBLISHED_CONFIG: dict[str, Any] = {
+    **TEST_CONFIG,
+    "embed_dim": 768,
+    "num_layers": 12,
+    "num_heads": 12,
+    "mlp_hidden_dim": 3072,
+    "spacewise_every_n_layers": 12,
 }
 
 ContextRule = Literal["truncate", "fixed", "first-window", "shortest-train"]
@@ -147,8 +159,9 @@ def load_toto1(source: str, device: str) -> Any:
     return model
 
 
-def build_test_checkpoint(directory: Path, *, seed: int = 0) -> Path:
-    """A small random-init Toto 1.0 (:data:`TEST_CONFIG`) in the hub layout (safetensors + ``config.json``).
+def build_test_checkpoint(directory: Path, *, seed: int = 0, config: Mapping[str, Any] = TEST_CONFIG) -> Path:
+    """A random-init Toto 1.0 of ``config`` (default the small :data:`TEST_CONFIG`; :data:`PUBLISHED_CONFIG`
+    for the published sizes) in the hub layout (safetensors + ``config.json``).
 
     Toto 1.0 has no ``save_pretrained`` of its own (``ModelHubMixin`` without ``_save_pretrained``); its
     published checkpoint is exactly these two files, written here with ``safetensors.torch.save_model``.
@@ -161,12 +174,12 @@ def build_test_checkpoint(directory: Path, *, seed: int = 0) -> Path:
 
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
-    build = {**TEST_CONFIG, "use_memory_efficient_attention": False}  # builds without xformers
+    build = {**config, "use_memory_efficient_attention": False}  # builds without xformers
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         model = toto_mod.Toto(**build)
     save_model(model, str(directory / "model.safetensors"))
-    (directory / "config.json").write_text(json.dumps(TEST_CONFIG, indent=2, sort_keys=True))
+    (directory / "config.json").write_text(json.dumps(dict(config), indent=2, sort_keys=True))
     return directory
 
 

@@ -26,31 +26,18 @@ import sys
 import tempfile
 import time
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+from forward_hooks import ForwardTimer, inner_timer
 
-from toto_bench.adapters.base import Forecaster
 from toto_bench.adapters.common import MissingExtraError
 from toto_bench.adapters.registry import ModelSpec, accepted_options, available_models, build_model
 from toto_bench.engine.forecasting import forecast_series
 from toto_bench.engine.tasks import Task
-
-#: Adapter class → (attribute holding the model object, its method that runs the network). The first one
-#: present on the adapter is timed.
-INNER_CALLS: dict[str, list[tuple[str, str]]] = {
-    "Toto2Forecaster": [("model", "forecast")],
-    "ChronosBoltForecaster": [("pipeline", "predict")],
-    "Chronos2Forecaster": [("pipeline", "predict_quantiles")],
-    "MoiraiForecaster": [("model", "_get_distr"), ("model", "forward")],  # sampling itself is outside
-    "Moirai2Forecaster": [("model", "predict")],
-    "Moirai2PredictorForecaster": [("model", "forward")],
-    "TimesFMForecaster": [("model", "forecast")],
-    "Toto1Forecaster": [("_forecaster", "forecast")],
-}
 
 
 @dataclass(frozen=True)
@@ -88,37 +75,6 @@ def _series(shape: Shape, seed: int) -> list[np.ndarray]:
     return out
 
 
-class _Timer:
-    """Wraps ``obj.method`` and accumulates the seconds spent inside it."""
-
-    def __init__(self, obj: Any, method: str, cuda: bool) -> None:
-        self.obj, self.method, self.seconds, self.calls = obj, method, 0.0, 0
-        self.original = getattr(obj, method)
-        self.sync: Callable[[], None] = lambda: None
-        if cuda:
-            import torch
-
-            self.sync = torch.cuda.synchronize
-
-    def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        self.sync()
-        start = time.perf_counter()
-        try:
-            return self.original(*args, **kwargs)
-        finally:
-            self.sync()
-            self.seconds += time.perf_counter() - start
-            self.calls += 1
-
-    @contextlib.contextmanager
-    def installed(self) -> Iterator[_Timer]:
-        setattr(self.obj, self.method, self)
-        try:
-            yield self
-        finally:
-            delattr(self.obj, self.method) if self.method in vars(self.obj) else None
-
-
 def _toto2_stub(inputs: dict[str, Any], horizon: int, **kwargs: Any) -> Any:
     """Stands in for ``Toto2Model.forecast``: zeros of the right shape ``[9, B, V, H]``, no compute."""
     target = inputs["target"]
@@ -127,14 +83,6 @@ def _toto2_stub(inputs: dict[str, Any], horizon: int, **kwargs: Any) -> Any:
 
 #: Adapter class → a stub of its inner call, for ``--overhead`` (the cost of everything but the model).
 INNER_STUBS: dict[str, Callable[..., Any]] = {"Toto2Forecaster": _toto2_stub}
-
-
-def _inner(model: Forecaster, cuda: bool) -> _Timer | None:
-    for attr, method in INNER_CALLS.get(type(model).__name__, []):
-        obj = getattr(model, attr, None)
-        if obj is not None and callable(getattr(obj, method, None)):
-            return _Timer(obj, method, cuda)
-    return None
 
 
 def _checkpoint(spec: ModelSpec, folder: Path) -> tuple[Path | None, str]:
@@ -178,15 +126,15 @@ def bench_model(
     if accepted is None or "device" in accepted:
         overrides["device"] = device
     model = build_model(name, suite="boom", **overrides)
-    timer = _inner(model, device.startswith("cuda"))
+    timer = inner_timer(model, cuda=device.startswith("cuda"))
     if overhead:
         stub = INNER_STUBS.get(type(model).__name__)
         if timer is None or stub is None:
             raise ValueError(
                 f"--overhead has no stub for {type(model).__name__}; stubs: {sorted(INNER_STUBS)}"
             )
-        setattr(timer.obj, timer.method, stub)
-        timer = _Timer(timer.obj, timer.method, False)
+        setattr(timer.owner, timer.method, stub)
+        timer = ForwardTimer(timer.owner, timer.method)
         weights = "stub model (harness + adapter cost only)"
     rows = []
     for shape in shapes:
@@ -201,7 +149,7 @@ def bench_model(
         for _ in range(repeat):
             with timer.installed() if timer is not None else contextlib.nullcontext():
                 if timer is not None:
-                    timer.seconds = 0.0
+                    timer.reset()
                 start = time.perf_counter()
                 forecast_series(model, targets, cuts, task)
                 wall = time.perf_counter() - start

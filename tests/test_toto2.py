@@ -33,6 +33,7 @@ from toto_bench.adapters.common import MissingExtraError  # noqa: E402
 from toto_bench.adapters.registry import available_models, build_model  # noqa: E402
 from toto_bench.adapters.toto2 import (  # noqa: E402
     OFFICIAL_4M_CONFIG,
+    SIZED_313M_CONFIG,
     TINY_TEST_CONFIG,
     Toto2Forecaster,
     past_length,
@@ -367,3 +368,31 @@ def test_contexts_with_different_variate_counts_are_rejected(tiny: Path) -> None
     contexts = [np.zeros((2, 50), np.float32), np.zeros((3, 50), np.float32)]
     with pytest.raises(ValueError, match=r"context 1 has shape \(3, 50\).*same V"):
         adapter.predict(contexts, 10, freq="h", seasonality=24)
+
+
+#: Published parameter counts (toto-2 README table; shared/docs/adapters.md §3, §4, §5), in millions.
+@pytest.mark.parametrize(
+    ("family", "published_m"),
+    [("toto2-313m", 313.0), ("toto1", 151.3), ("chronos-2", 119.5)],
+)
+def test_real_shaped_random_checkpoints_have_the_published_parameter_count(
+    family: str, published_m: float
+) -> None:
+    """The real-shaped builders (benchmarks/gpu_flagship.py) give the published sizes within 0.5 %."""
+    with torch.device("meta"):
+        if family == "toto2-313m":
+            model = toto2.Toto2Model(toto2.Toto2ModelConfig(**SIZED_313M_CONFIG))
+        elif family == "toto1":
+            toto_model = pytest.importorskip("toto.model.toto", reason="toto-ts is not installed")
+            from toto_bench.adapters.toto1 import PUBLISHED_CONFIG
+
+            model = toto_model.Toto(**{**PUBLISHED_CONFIG, "use_memory_efficient_attention": False})
+        else:
+            pytest.importorskip("chronos", reason="chronos-forecasting is not installed")
+            from chronos.chronos2 import Chronos2Model
+
+            from toto_bench.adapters.chronos import CHRONOS2_PUBLISHED_SIZES, chronos2_config
+
+            model = Chronos2Model(chronos2_config(CHRONOS2_PUBLISHED_SIZES))
+    count = sum(p.numel() for p in model.parameters()) / 1e6
+    assert abs(count - published_m) / published_m < 0.005, f"{family}: {count:.2f} M vs {published_m} M"
