@@ -23,6 +23,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from toto_bench.engine.checks import (
+    arrow_stream_problem,
+    recorded_series_count,
+    row_shape_problem,
+    series_count_problem,
+)
 from toto_bench.engine.tasks import did_you_mean
 
 
@@ -260,8 +266,48 @@ def _open(path: Path) -> Any:
     if missing:
         raise CorruptDatasetError(f"{path}: columns {sorted(missing)} missing; found {table.column_names}")
     if len(table) == 0:
-        raise CorruptDatasetError(f"{path}: the dataset has no rows")
+        raise CorruptDatasetError(
+            f"{path}: the dataset has no rows; re-download it or remove it from --datasets"
+        )
+    _check_complete(path, table)
     return table
+
+
+def _check_complete(path: Path, table: Any) -> None:
+    """Every arrow file ends its stream, the row count matches the folder's record, rows agree with row 0."""
+    state = path / "state.json"
+    try:
+        files = [entry["filename"] for entry in json.loads(state.read_text())["_data_files"]]
+    except (OSError, ValueError, KeyError, TypeError):
+        files = []
+    for filename in files:
+        problem = arrow_stream_problem(path / filename)
+        if problem:
+            raise CorruptDatasetError(f"corrupt dataset folder {path}: {problem}")
+    problem = series_count_problem(
+        str(path), len(table), recorded_series_count(path), f"{path / 'dataset_info.json'} (splits)"
+    )
+    if problem is None:
+        problem = row_shape_problem(str(path), table.data)
+    if problem:
+        raise CorruptDatasetError(problem)
+
+
+def record_series_count(path: str | os.PathLike[str]) -> int:
+    """Record the number of series of the ``save_to_disk`` folder ``path`` in its ``dataset_info.json``
+    (``splits.train.num_examples``, the ``datasets`` field), so that a later load can check it; return it.
+
+    Call it after writing a dataset (``Dataset.save_to_disk`` leaves ``splits`` empty).
+    """
+    import datasets
+
+    folder = Path(path)
+    count = len(datasets.load_from_disk(str(folder)))
+    info_path = folder / "dataset_info.json"
+    info = json.loads(info_path.read_text())
+    info["splits"] = {"train": {"name": "train", "num_bytes": 0, "num_examples": count, "dataset_name": None}}
+    info_path.write_text(json.dumps(info, indent=2) + "\n")
+    return count
 
 
 def _diagnose(path: Path, exc: BaseException) -> str:
