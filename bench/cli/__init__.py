@@ -16,6 +16,7 @@ command            module
 from __future__ import annotations
 
 import argparse
+import errno
 import sys
 from collections.abc import Sequence
 
@@ -23,6 +24,7 @@ from toto_bench import __version__
 from toto_bench.cli import download, importing, leaderboard, listing, report, run, score
 from toto_bench.cli.common import EPILOG, UserError
 from toto_bench.engine.data import DataError
+from toto_bench.engine.lock import FolderLockedError
 from toto_bench.engine.protocol import RunError
 from toto_bench.engine.results import ResultsError
 
@@ -49,11 +51,28 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if getattr(args, "check", None) and getattr(args, "output", None):
         parser.error("--check and --output are exclusive")
+    errors = (UserError, ResultsError, DataError, RunError, FolderLockedError, FileNotFoundError, ValueError)
     try:
         return int(args.func(args))
-    except (UserError, ResultsError, DataError, RunError, FileNotFoundError, ValueError, ImportError) as exc:
+    except (*errors, ImportError) as exc:
         print(f"toto-bench: error: {exc}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt as exc:
+        print(f"toto-bench: {exc or 'interrupted'}", file=sys.stderr)
+        return 130
+    except OSError as exc:  # disk full, permissions, ...: name the file and the fix, no traceback
+        print(f"toto-bench: error: {_os_error(exc)}", file=sys.stderr)
+        return 2
+
+
+def _os_error(exc: OSError) -> str:
+    where = f" writing {exc.filename}" if exc.filename else ""
+    if exc.errno == errno.ENOSPC:
+        return (
+            f"disk full{where} ({exc.strerror}); free space or choose another --output-dir, then rerun the "
+            f"same command: finished configs are kept"
+        )
+    return f"{type(exc).__name__}{where}: {exc.strerror or exc}"
 
 
 if __name__ == "__main__":  # pragma: no cover
