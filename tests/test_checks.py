@@ -210,3 +210,57 @@ def test_bad_forecasts_stop_the_config_naming_config_series_and_window(
     assert "x/H/short" in message and "'item-0'" in message
     for needle in needles:
         assert needle in message
+
+
+# ---------------------------------------------------------------------------------------------------------
+# item 3: results cells a board would use silently
+
+
+PUBLISHED = layouts.SHARED / "data" / "gift-eval" / "results" / "CHARM" / "all_results.csv"
+
+
+def _spoil(tmp_path: Path, row: int, edit: str) -> Path:
+    """A copy of a published GIFT-Eval file with data row ``row`` edited (``column=value`` or ``cut=N``)."""
+    lines = PUBLISHED.read_text().splitlines()
+    header = lines[0].split(",")
+    fields = lines[row].split(",")
+    name, value = edit.split("=")
+    if name == "cut":
+        fields = fields[: int(value)]
+    else:
+        fields[header.index(name)] = value
+    lines[row] = ",".join(fields)
+    out = tmp_path / "CHARM" / "all_results.csv"
+    out.parent.mkdir(parents=True)
+    out.write_text("\n".join(lines) + "\n")
+    return out
+
+
+@pytest.mark.parametrize(
+    ("edit", "needles"),
+    [
+        ("eval_metrics/MASE[0.5]=-0.5", ("row 3", "'eval_metrics/MASE[0.5]'", "-0.5", "negative")),
+        ("cut=5", ("line 4", "5 of the header's", "fields")),
+    ],
+    ids=["negative-mase", "short-row"],
+)
+def test_bad_results_cells_are_refused_naming_file_row_and_column(
+    tmp_path: Path, edit: str, needles: tuple[str, ...]
+) -> None:
+    from toto_bench.engine.results import ResultsError, read_results_csv
+
+    read_results_csv(PUBLISHED)  # the published file itself is fine
+    spoilt = _spoil(tmp_path, 3, edit)
+    with pytest.raises(ResultsError) as info:
+        read_results_csv(spoilt)
+    assert str(spoilt) in str(info.value)
+    for needle in needles:
+        assert needle in str(info.value)
+
+
+@pytest.mark.parametrize("literal", ["inf", "1e999", "Infinity"])
+def test_an_overflowing_literal_reads_as_inf_like_inf_itself(tmp_path: Path, literal: str) -> None:
+    from toto_bench.engine.results import read_results_csv
+
+    frame = read_results_csv(_spoil(tmp_path, 3, f"eval_metrics/mean_weighted_sum_quantile_loss={literal}"))
+    assert frame["CRPS"].iloc[2] == float(literal) == np.inf  # Python's reading of the literal

@@ -150,3 +150,40 @@ def forecast_problem(
                 f"quantiles_sorted = False if the official pipeline scores them unsorted"
             )
     return None
+
+
+def metric_cell_problem(source: str, column: str, keys: Sequence[str], values: np.ndarray) -> str | None:
+    """Why metric cells of ``column`` cannot enter a board, or ``None``: a negative value (every board metric
+    is an error metric, ``>= 0``; NaN and +inf are legal, boards impute or rank them as documented).
+
+    Args:
+        source: the file, for the message.
+        column: the CSV column.
+        keys: ``[n]`` config key of each row.
+        values: ``[n]`` float64 parsed values.
+    """
+    negative = np.flatnonzero(values < 0)
+    if negative.size:
+        i = int(negative[0])
+        return (
+            f"{source}: row {i + 1} ({keys[i]!r}), column {column!r}: {values[i]!r} is negative, but it is "
+            f"an error metric (>= 0); {negative.size} such cell(s); fix or rerun that config"
+        )
+    return None
+
+
+def short_row_problem(source: str, path: Path) -> str | None:
+    """Why a data row of the CSV ``path`` has fewer fields than its header (pandas would fill them with NaN,
+    which boards impute), or ``None``."""
+    import csv
+
+    with path.open(newline="", encoding="utf-8") as fh:
+        reader = csv.reader(fh)
+        header = next(reader, [])
+        for line, row in enumerate(reader, start=2):
+            if row and len(row) < len(header):
+                return (
+                    f"{source}: line {line} has {len(row)} of the header's {len(header)} fields (first: "
+                    f"{row[0]!r}); the file is truncated or hand-edited: rewrite that row in full"
+                )
+    return None
