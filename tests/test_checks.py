@@ -264,3 +264,67 @@ def test_an_overflowing_literal_reads_as_inf_like_inf_itself(tmp_path: Path, lit
 
     frame = read_results_csv(_spoil(tmp_path, 3, f"eval_metrics/mean_weighted_sum_quantile_loss={literal}"))
     assert frame["CRPS"].iloc[2] == float(literal) == np.inf  # Python's reading of the literal
+
+
+# ---------------------------------------------------------------------------------------------------------
+# item 10: first contact
+
+
+def test_every_missing_dataset_is_listed_with_one_download_command(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = tmp_path / "data"
+    layouts.write_dataset(data / "us_births" / "W", [_series(500)], freq="W", start=START)
+    argv = [
+        "run",
+        "--suite",
+        "gift-eval",
+        "--model",
+        "seasonal-naive",
+        "--data-dir",
+        str(data),
+        "--no-progress",
+    ]
+    names = "us_births/W,us_births/M,m4_hourly,ett1/H"
+    assert main([*argv, "--datasets", names, "--output-dir", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert "us_births/M, m4_hourly, ett1/H" in err and "3 dataset folder(s) are missing" in err
+    assert "toto-bench download --suite gift-eval --datasets us_births/M,m4_hourly,ett1/H" in err
+    nowhere = [*argv[:-2], str(tmp_path / "nowhere"), "--no-progress"]
+    assert main([*nowhere, "--datasets", names]) == 2
+    assert f"the data root {tmp_path / 'nowhere'} does not exist" in capsys.readouterr().err
+    assert main([*nowhere, "--datasets", "us_births/W"]) == 2  # one missing: the precise error, and why
+    assert "the data root does not exist" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("argv", "suggestion"),
+    [
+        (["run", "--suite", "gift-eval", "--model", "seasonal-naive", "--output-dri", "x"], "'--output-dir'"),
+        (["leaderboard", "--suite", "boom", "--results-dir", "x", "--parital"], "'--partial'"),
+    ],
+)
+def test_a_misspelt_option_suggests_the_close_one(
+    argv: list[str], suggestion: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as info:
+        main(argv)
+    assert info.value.code == 2
+    err = capsys.readouterr().err
+    assert "unrecognized arguments" in err and f"did you mean {suggestion}" in err
+
+
+def test_a_config_set_that_differs_suggests_partial(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import shutil
+
+    published = layouts.SHARED / "data" / "gift-eval" / "results"
+    for model in ("CHARM", "seasonal_naive"):
+        shutil.copytree(published / model, tmp_path / model)
+    charm = tmp_path / "CHARM" / "all_results.csv"
+    lines = charm.read_text().splitlines()
+    charm.write_text("\n".join(lines[:-1]) + "\n")  # one config missing
+    assert main(["leaderboard", "--suite", "gift-eval", "--results-dir", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert "config set differs" in err and "pass --partial" in err

@@ -10,11 +10,12 @@ from typing import Any
 from toto_bench.boards.document import BREAKDOWNS, TIES, StatsOptions, build_document
 from toto_bench.boards.render import FORMATS
 from toto_bench.cli.common import EPILOG, add_board_inputs, board_properties, positive_int, split, warn
+from toto_bench.engine.results import ResultsError
 
 
-def _leaderboard(args: argparse.Namespace) -> int:
-    properties = board_properties(args)
-    outputs = build_document(
+def _document(args: argparse.Namespace, properties: Path | None) -> Any:
+    """The board document of the command's flags (``build_document``)."""
+    return build_document(
         suite=args.suite,
         results_dirs=list(args.results_dir),
         properties=properties,
@@ -27,6 +28,16 @@ def _leaderboard(args: argparse.Namespace) -> int:
         exclude_leakage=args.exclude_leakage,
         stats=StatsOptions(args.bootstrap, args.seed, args.confidence) if args.stats else None,
     )
+
+
+def _leaderboard(args: argparse.Namespace) -> int:
+    properties = board_properties(args)
+    try:
+        outputs = _document(args, properties)
+    except ResultsError as exc:
+        if "config set differs" in str(exc) and not args.partial:
+            raise ResultsError(f"{exc}; pass --partial to rank over the configs every model has") from exc
+        raise
     if args.check:
         target = Path(args.check)
         text = outputs.single()

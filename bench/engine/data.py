@@ -245,9 +245,28 @@ def _not_found(suite: str, name: str, root: Path, origin: str) -> DatasetNotFoun
     src = source(suite)
     return DatasetNotFoundError(
         f"{src.suite} dataset {name!r} not found: expected the folder {name!r} of the Hugging Face dataset "
-        f"repo {src.repo_id!r} at {root / name} (data root {root}, {origin}). Download it with "
+        f"repo {src.repo_id!r} at {root / name} (data root {root}, {origin}"
+        f"{'' if root.is_dir() else '; the data root does not exist'}). Download it with "
         f"`toto-bench download --suite {src.suite} --datasets {name}` (or toto_bench.engine.data.download), "
         f"or point --data-dir or ${src.env_var} at a local copy of {src.repo_id}."
+    )
+
+
+def missing_datasets_error(suite: str, names: Sequence[str], root: Path) -> DatasetNotFoundError:
+    """One error naming every dataset folder of ``names`` missing under ``root`` (and the root itself when it
+    does not exist), with one download command for all of them."""
+    src = source(suite)
+    for name in names:
+        check_name(suite, name, root)
+    where = (
+        f"the data root {root} does not exist"
+        if not root.is_dir()
+        else f"{len(names)} dataset folder(s) are missing under the data root {root}"
+    )
+    command = f"toto-bench download --suite {src.suite} --datasets {','.join(names)}"
+    return DatasetNotFoundError(
+        f"{where}: {', '.join(names)}. Download them with `{command}` (into ${src.env_var} or the cache), or "
+        f"point --data-dir or ${src.env_var} at a local copy of {src.repo_id}."
     )
 
 
