@@ -16,6 +16,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from toto_bench.engine.data import record_series_count
+
 #: ``shared/`` sits beside the repository root.
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 
@@ -70,6 +72,7 @@ def write_dataset(
     }
     datasets.disable_progress_bars()
     datasets.Dataset.from_dict(rows, features=features).save_to_disk(str(path))
+    record_series_count(path)
     return path
 
 

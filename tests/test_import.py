@@ -359,3 +359,68 @@ def test_time_keys_outside_the_suite_are_named(tmp_path: Path, capsys: pytest.Ca
     assert main(_import(src, tmp_path / "out", suite="time")) == 2
     err = capsys.readouterr().err
     assert str(csv) in err and "1 task key(s) not in the TIME suite" in err and "Not_A_Task/D/short" in err
+
+
+# ---------------------------------------------------------------------------------------------------
+# bounded imports (issue 13 item 5): download size, member count, uncompressed size, only the sub-folder
+
+
+def _zip_with(target: Path, boom: Path, extra: dict[str, bytes]) -> None:
+    """The upstream-layout archive of :func:`_archive` plus ``extra`` members."""
+    _archive(boom, target)
+    with zipfile.ZipFile(target, "a", compression=zipfile.ZIP_DEFLATED) as zf:
+        for name, data in extra.items():
+            zf.writestr(name, data)
+
+
+@pytest.mark.parametrize(
+    ("extra", "flags", "needle"),
+    [
+        (
+            {"boom-main/big.bin": b"\0" * (8 << 20)},
+            ("--max-unpacked-mb", "4"),
+            "more than the limit of 4 MiB",
+        ),
+        (
+            {f"boom-main/many/{i}.txt": b"x" for i in range(40)},
+            ("--max-files", "20"),
+            "more than the limit of 20",
+        ),
+        ({"boom-main/big.bin": bytes(range(256)) * (8 << 12)}, ("--max-download-mb", "1"), "larger than"),
+    ],
+    ids=["uncompressed-size", "member-count", "download-size"],
+)
+def test_an_archive_over_a_limit_is_refused_and_nothing_is_written(
+    boom: Path,
+    tmp_path: Path,
+    http_root: tuple[Path, str],
+    capsys: pytest.CaptureFixture[str],
+    extra: dict[str, bytes],
+    flags: tuple[str, ...],
+    needle: str,
+) -> None:
+    served, url = http_root
+    _zip_with(served / "boom-main.zip", boom, extra)
+    assert main(_import(f"{url}/boom-main.zip", tmp_path / "results", *_props(boom), *flags)) == 2
+    err = capsys.readouterr().err
+    assert needle in err and flags[0] in err
+    assert not (tmp_path / "results").exists()
+
+
+def test_only_the_requested_sub_folder_is_unpacked(
+    boom: Path, tmp_path: Path, http_root: tuple[Path, str]
+) -> None:
+    served, url = http_root
+    _zip_with(served / "boom-main.zip", boom, {"boom-main/big.bin": b"\0" * (8 << 20)})
+    inner = f"{url}/boom-main.zip#boom-main/boom/results/toto"
+    # the 8 MiB member outside the sub-folder counts for nothing: a 4 MiB cap passes
+    assert main(_import(inner, tmp_path / "results", *_props(boom), "--max-unpacked-mb", "4")) == 0
+    assert _model_dirs(tmp_path / "results" / "boom") == ["toto"]
+
+
+@pytest.mark.parametrize("sub", ["results/../..", "../x", "results/../../../etc"])
+def test_hf_sub_paths_must_stay_inside_the_snapshot(
+    boom: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], sub: str
+) -> None:
+    assert main(_import(f"hf://datasets/Datadog/boom-results/{sub}", tmp_path / "r", *_props(boom))) == 2
+    assert "must stay inside the repo" in capsys.readouterr().err

@@ -80,10 +80,11 @@ def test_upstream_quirks_are_normalised(tmp_path: Path) -> None:
 
 
 def test_nan_and_inf_cells_are_legal_and_counted(tmp_path: Path) -> None:
-    _write(tmp_path, "m", _rows("m", mase=["nan", "inf", "", "-inf"]))
+    # -inf is negative, and every board metric is an error metric (>= 0): refused (tests/test_checks.py)
+    _write(tmp_path, "m", _rows("m", mase=["nan", "inf", "", "Infinity"]))
     res = load_results(tmp_path)
     mase = res["m"]["MASE"].to_numpy()
-    assert np.isnan(mase[0]) and mase[1] == np.inf and np.isnan(mase[2]) and mase[3] == -np.inf
+    assert np.isnan(mase[0]) and mase[1] == np.inf and np.isnan(mase[2]) and mase[3] == np.inf
     counts = nonfinite_counts(res)
     assert counts.loc["m", ["MASE_nan", "MASE_inf", "MAE_nan", "CRPS_inf"]].tolist() == [2, 2, 0, 0]
 

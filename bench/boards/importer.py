@@ -62,6 +62,7 @@ from toto_bench.suites.boom import BoomProperties
 __all__ = [
     "IMPORT_SUITES",
     "PROVENANCE_FILENAME",
+    "ImportLimits",
     "ImportedModel",
     "ModelSource",
     "find_model_folders",
@@ -141,6 +142,8 @@ def _parse_hf(url: str) -> tuple[str, str | None, str]:
 
 def _fetch_hf(url: str) -> Path:
     repo_id, revision, sub = _parse_hf(url)
+    if ".." in sub.split("/"):
+        raise ResultsError(f"{url}: the path {sub!r} must stay inside the repo (no '..' parts)")
     import huggingface_hub
 
     try:
@@ -156,59 +159,144 @@ def _fetch_hf(url: str) -> Path:
             "If the Hub is unreachable, download the folder elsewhere and pass its local path."
         ) from exc
     local = Path(snapshot) / sub
+    if not local.resolve().is_relative_to(Path(snapshot).resolve()):
+        raise ResultsError(f"{url}: the path {sub!r} leads outside the snapshot of {repo_id!r}")
     if not local.is_dir():
         raise ResultsError(f"{url}: no folder {sub!r} in {repo_id!r} (revision {revision or 'main'})")
     return local
 
 
-def _safe_extract_zip(archive: Path, dest: Path) -> None:
+@dataclass(frozen=True)
+class ImportLimits:
+    """Bounds on what an ``http(s)://`` import downloads and unpacks (checked before anything is written).
+
+    The defaults hold every published results archive seen (the BOOM repo's results are ~70 MB unpacked,
+    GIFT-Eval's 121 folders a few MB); ``--max-download-mb``, ``--max-unpacked-mb`` and ``--max-files``
+    raise them.
+
+    Attributes:
+        download_bytes: the archive's size.
+        unpacked_bytes: total uncompressed size of the members extracted.
+        members: number of members extracted.
+    """
+
+    download_bytes: int = 256 << 20
+    unpacked_bytes: int = 1 << 30
+    members: int = 20_000
+
+
+def _check_members(archive: Path, sizes: Sequence[int], limits: ImportLimits, inner: str) -> None:
+    where = f" under {inner!r}" if inner else ""
+    if len(sizes) > limits.members:
+        raise ResultsError(
+            f"{archive}: {len(sizes)} members{where}, more than the limit of {limits.members}; "
+            f"point inside with URL#sub/folder or raise --max-files"
+        )
+    total = sum(sizes)
+    if total > limits.unpacked_bytes:
+        raise ResultsError(
+            f"{archive}: {total / 2**20:.1f} MiB uncompressed{where}, more than the limit of "
+            f"{limits.unpacked_bytes / 2**20:.0f} MiB; point inside with URL#sub/folder or raise "
+            f"--max-unpacked-mb"
+        )
+
+
+def _selected(name: str, inner: str) -> bool:
+    """Whether archive member ``name`` lies in the requested sub-folder ``inner`` (all when empty)."""
+    if not inner:
+        return True
+    prefix = inner.strip("/") + "/"
+    return name == inner.strip("/") or name.startswith(prefix)
+
+
+def _safe_extract_zip(archive: Path, dest: Path, limits: ImportLimits, inner: str = "") -> None:
     root = dest.resolve()
     with zipfile.ZipFile(archive) as zf:
-        for info in zf.infolist():
+        members = [info for info in zf.infolist() if _selected(info.filename, inner)]
+        for info in members:
             target = (dest / info.filename).resolve()
             if not target.is_relative_to(root):
                 raise ResultsError(f"{archive}: member {info.filename!r} would be written outside the folder")
-        zf.extractall(dest)
+        _check_members(archive, [info.file_size for info in members], limits, inner)
+        budget = limits.unpacked_bytes
+        for info in members:  # the declared sizes may lie: count what is really written
+            target = dest / info.filename
+            if info.is_dir():
+                target.mkdir(parents=True, exist_ok=True)
+                continue
+            target.parent.mkdir(parents=True, exist_ok=True)
+            with zf.open(info) as src, target.open("wb") as out:
+                while chunk := src.read(1 << 20):
+                    budget -= len(chunk)
+                    if budget < 0:
+                        raise ResultsError(
+                            f"{archive}: more than {limits.unpacked_bytes / 2**20:.0f} MiB uncompressed "
+                            f"(its headers declare less); raise --max-unpacked-mb if it is genuine"
+                        )
+                    out.write(chunk)
 
 
-def _safe_extract_tar(archive: Path, dest: Path) -> None:
+def _safe_extract_tar(archive: Path, dest: Path, limits: ImportLimits, inner: str = "") -> None:
     with tarfile.open(archive) as tf:
+        members = [m for m in tf.getmembers() if _selected(m.name, inner)]
+        _check_members(archive, [m.size for m in members if m.isfile()], limits, inner)
         if hasattr(tarfile, "data_filter"):  # Python >= 3.11.4: refuses links out, devices, absolute paths
             try:
-                tf.extractall(dest, filter="data")
+                tf.extractall(dest, members=members, filter="data")
             except tarfile.FilterError as exc:
                 raise ResultsError(f"{archive}: unsafe member ({exc})") from exc
             return
         root = dest.resolve()  # pragma: no cover - older 3.11 patch releases
-        for member in tf.getmembers():
+        for member in members:
             if not (member.isfile() or member.isdir()) or not (dest / member.name).resolve().is_relative_to(
                 root
             ):
                 raise ResultsError(f"{archive}: unsafe member {member.name!r}")
-        tf.extractall(dest)
+        tf.extractall(dest, members=members)
 
 
-def _fetch_archive(url: str, workdir: Path) -> Path:
+def _download(address: str, archive: Path, limits: ImportLimits) -> None:
+    """Stream ``address`` into ``archive``, stopping at ``limits.download_bytes``."""
+    request = urllib.request.Request(address, headers={"User-Agent": f"toto-bench/{__version__}"})
+    cap = limits.download_bytes
+    too_big = (
+        f"{address}: the download is larger than the limit of {cap / 2**20:.0f} MiB; raise --max-download-mb "
+        f"if the archive is genuine"
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=120) as response, archive.open("wb") as fh:
+            declared = response.headers.get("Content-Length")
+            if declared is not None and declared.isdigit() and int(declared) > cap:
+                raise ResultsError(too_big)
+            written = 0
+            while chunk := response.read(1 << 20):
+                written += len(chunk)
+                if written > cap:
+                    raise ResultsError(too_big)
+                fh.write(chunk)
+    except (urllib.error.URLError, OSError, ValueError) as exc:
+        if isinstance(exc, ResultsError):
+            raise
+        raise ResultsError(f"{address}: download failed ({type(exc).__name__}: {exc})") from exc
+
+
+def _fetch_archive(url: str, workdir: Path, limits: ImportLimits | None = None) -> Path:
+    limits = limits or ImportLimits()
     address, _, inner = url.partition("#")
     name = Path(urllib.parse.urlparse(address).path).name or "download"
     archive = workdir / name
-    request = urllib.request.Request(address, headers={"User-Agent": f"toto-bench/{__version__}"})
-    try:
-        with urllib.request.urlopen(request, timeout=120) as response, archive.open("wb") as fh:
-            shutil.copyfileobj(response, fh)
-    except (urllib.error.URLError, OSError, ValueError) as exc:
-        raise ResultsError(f"{address}: download failed ({type(exc).__name__}: {exc})") from exc
+    _download(address, archive, limits)
     dest = workdir / "unpacked"
     dest.mkdir()
     lowered = name.lower()
     if lowered.endswith(".zip") or (not lowered.endswith(_ARCHIVE_SUFFIXES) and zipfile.is_zipfile(archive)):
         try:
-            _safe_extract_zip(archive, dest)
+            _safe_extract_zip(archive, dest, limits, inner)
         except zipfile.BadZipFile as exc:
             raise ResultsError(f"{address}: not a valid zip archive ({exc})") from exc
     elif lowered.endswith(_ARCHIVE_SUFFIXES) or tarfile.is_tarfile(archive):
         try:
-            _safe_extract_tar(archive, dest)
+            _safe_extract_tar(archive, dest, limits, inner)
         except tarfile.TarError as exc:
             raise ResultsError(f"{address}: not a valid tar archive ({exc})") from exc
     else:
@@ -221,15 +309,16 @@ def _fetch_archive(url: str, workdir: Path) -> Path:
     return local
 
 
-def materialize(source: str, workdir: Path) -> Path:
+def materialize(source: str, workdir: Path, limits: ImportLimits | None = None) -> Path:
     """A local folder holding ``source``: the path itself, an ``hf://`` snapshot, or an unpacked archive.
 
-    ``workdir`` is an empty temporary folder for downloads (the caller removes it).
+    ``workdir`` is an empty temporary folder for downloads (the caller removes it); ``limits`` bound an
+    archive's download and unpacking (default :class:`ImportLimits`).
     """
     if source.startswith("hf://"):
         return _fetch_hf(source)
     if source.startswith(("http://", "https://")):
-        return _fetch_archive(source, workdir)
+        return _fetch_archive(source, workdir, limits)
     if "://" in source:
         raise ResultsError(
             f"{source}: unsupported URL scheme; valid: a local path, hf://datasets/..., http(s)://"
@@ -386,6 +475,7 @@ def import_results(
     properties: str | os.PathLike[str] | None = None,
     data_dir: str | os.PathLike[str] | None = None,
     say: Say | None = None,
+    limits: ImportLimits | None = None,
 ) -> list[ImportedModel]:
     """Validate every model of ``source`` for ``suite``, then copy them to ``<results_root>/<suite>/``.
 
@@ -398,6 +488,7 @@ def import_results(
         properties, data_dir: BOOM properties file, or where to look for it (default: beside the source
             folder, ``$BOOM``, the cache; see :func:`toto_bench.suites.locate_properties`).
         say: receives one progress line per model.
+        limits: bounds on an archive's download and unpacking (default :class:`ImportLimits`).
 
     Returns:
         the models written, in name order.
@@ -409,7 +500,7 @@ def import_results(
     if suite not in IMPORT_SUITES:
         raise ValueError(f"unknown suite {suite!r} for import; valid: {', '.join(IMPORT_SUITES)}")
     with tempfile.TemporaryDirectory(prefix="toto-bench-import-") as work:
-        root = materialize(source, Path(work))
+        root = materialize(source, Path(work), limits)
         found = find_model_folders(root, suite)
         if models is not None:
             absent = sorted(set(models) - found.keys())
@@ -471,6 +562,11 @@ def run_import(args: argparse.Namespace) -> int:
         properties=args.properties,
         data_dir=args.data_dir,
         say=lambda line: print(line, file=sys.stderr),
+        limits=ImportLimits(
+            download_bytes=int(args.max_download_mb * 2**20),
+            unpacked_bytes=int(args.max_unpacked_mb * 2**20),
+            members=args.max_files,
+        ),
     )
     target = Path(args.results_root) / args.suite
     print(

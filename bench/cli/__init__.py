@@ -16,6 +16,7 @@ command            module
 from __future__ import annotations
 
 import argparse
+import errno
 import sys
 from collections.abc import Sequence
 
@@ -23,8 +24,10 @@ from toto_bench import __version__
 from toto_bench.cli import download, importing, leaderboard, listing, report, run, score
 from toto_bench.cli.common import EPILOG, UserError
 from toto_bench.engine.data import DataError
+from toto_bench.engine.lock import FolderLockedError
 from toto_bench.engine.protocol import RunError
 from toto_bench.engine.results import ResultsError
+from toto_bench.engine.tasks import did_you_mean
 
 __all__ = ["UserError", "build_parser", "main"]
 
@@ -46,14 +49,44 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args, extras = parser.parse_known_args(argv)
+    if extras:
+        parser.error(_unrecognized(parser, getattr(args, "command", None), extras))
     if getattr(args, "check", None) and getattr(args, "output", None):
         parser.error("--check and --output are exclusive")
+    errors = (UserError, ResultsError, DataError, RunError, FolderLockedError, FileNotFoundError, ValueError)
     try:
         return int(args.func(args))
-    except (UserError, ResultsError, DataError, RunError, FileNotFoundError, ValueError, ImportError) as exc:
+    except (*errors, ImportError) as exc:
         print(f"toto-bench: error: {exc}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt as exc:
+        print(f"toto-bench: {exc or 'interrupted'}", file=sys.stderr)
+        return 130
+    except OSError as exc:  # disk full, permissions, ...: name the file and the fix, no traceback
+        print(f"toto-bench: error: {_os_error(exc)}", file=sys.stderr)
+        return 2
+
+
+def _unrecognized(parser: argparse.ArgumentParser, command: str | None, extras: Sequence[str]) -> str:
+    """argparse's "unrecognized arguments" message, with the command's close options for each misspelt one."""
+    options: list[str] = []
+    for action in parser._actions:  # the command's sub-parser holds its options
+        if isinstance(action, argparse._SubParsersAction) and command in action.choices:
+            options = [o for a in action.choices[command]._actions for o in a.option_strings]
+    hints = [f"{e}{did_you_mean(e.split('=')[0], options)}" for e in extras if e.startswith("--")]
+    hinted = [h for h in hints if "did you mean" in h]
+    return f"unrecognized arguments: {' '.join(extras)}" + (f"; {'; '.join(hinted)}" if hinted else "")
+
+
+def _os_error(exc: OSError) -> str:
+    where = f" writing {exc.filename}" if exc.filename else ""
+    if exc.errno == errno.ENOSPC:
+        return (
+            f"disk full{where} ({exc.strerror}); free space or choose another --output-dir, then rerun the "
+            f"same command: finished configs are kept"
+        )
+    return f"{type(exc).__name__}{where}: {exc.strerror or exc}"
 
 
 if __name__ == "__main__":  # pragma: no cover

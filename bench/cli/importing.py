@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from toto_bench.boards.importer import IMPORT_SUITES, run_import
+from toto_bench.boards.importer import IMPORT_SUITES, ImportLimits, run_import
 from toto_bench.cli.common import EPILOG
 
 
@@ -56,4 +56,26 @@ def register(sub: Any) -> None:
         "--data-dir)",
     )
     imp.add_argument("--data-dir", metavar="DIR", help="suite data folder (searched for the properties file)")
+    limits = ImportLimits()
+    imp.add_argument(
+        "--max-download-mb",
+        type=float,
+        default=limits.download_bytes / 2**20,
+        metavar="MB",
+        help="http(s) archives: refuse a larger download (default: %(default).0f)",
+    )
+    imp.add_argument(
+        "--max-unpacked-mb",
+        type=float,
+        default=limits.unpacked_bytes / 2**20,
+        metavar="MB",
+        help="http(s) archives: refuse more uncompressed data in what is extracted (default: %(default).0f)",
+    )
+    imp.add_argument(
+        "--max-files",
+        type=int,
+        default=limits.members,
+        metavar="N",
+        help="http(s) archives: refuse more members in the extracted folder (default: %(default)s)",
+    )
     imp.set_defaults(func=run_import)

@@ -14,11 +14,12 @@ import pandas as pd
 from toto_bench.boards.document import BREAKDOWN_CHOICES, TIES, StatsOptions, build_document
 from toto_bench.boards.render import FORMATS
 from toto_bench.cli.common import EPILOG, add_board_inputs, board_properties, positive_int, split, warn
+from toto_bench.engine.results import ResultsError
 
 
-def _leaderboard(args: argparse.Namespace) -> int:
-    properties = board_properties(args)
-    outputs = build_document(
+def _document(args: argparse.Namespace, properties: Path | None) -> Any:
+    """The board document of the command's flags (``build_document``)."""
+    return build_document(
         suite=args.suite,
         results_dirs=list(args.results_dir),
         properties=properties,
@@ -32,6 +33,16 @@ def _leaderboard(args: argparse.Namespace) -> int:
         stats=StatsOptions(args.bootstrap, args.seed, args.confidence) if args.stats else None,
         rerank=args.rerank,
     )
+
+
+def _leaderboard(args: argparse.Namespace) -> int:
+    properties = board_properties(args)
+    try:
+        outputs = _document(args, properties)
+    except ResultsError as exc:
+        if "config set differs" in str(exc) and not args.partial:
+            raise ResultsError(f"{exc}; pass --partial to rank over the configs every model has") from exc
+        raise
     if args.check:
         target = Path(args.check)
         text = outputs.single()

@@ -87,6 +87,7 @@ def _run(args: argparse.Namespace) -> int:
         executor=executor,
         shard=args.shard,
         save_forecasts=args.save_forecasts,
+        wait=args.wait,
         model_card={"model_type": spec.card_model_type} if spec.card_model_type else {},
     )
     summary = run_suite(suite, args.model, ModelRecipe(args.model, args.suite, overrides), options)
@@ -226,5 +227,11 @@ def register(sub: Any) -> None:
         help="also keep every computed config's forecasts (all quantile levels, the mean, window origins) in "
         "<output-dir>/<suite>/<model>/forecasts/<config>.npz, for `toto-bench score` and `toto-bench report "
         "--forecasts`; finished configs without their forecasts file are forecast again (docs/running.md)",
+    )
+    run.add_argument(
+        "--wait",
+        action="store_true",
+        help="when another run is writing the same results folder, wait for it to finish instead of "
+        "failing (one writer per folder; --shard runs each hold their own shard's lock)",
     )
     run.set_defaults(func=_run)

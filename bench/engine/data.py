@@ -23,6 +23,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from toto_bench.engine.checks import (
+    arrow_stream_problem,
+    recorded_series_count,
+    row_shape_problem,
+    series_count_problem,
+)
 from toto_bench.engine.tasks import did_you_mean
 
 
@@ -239,9 +245,28 @@ def _not_found(suite: str, name: str, root: Path, origin: str) -> DatasetNotFoun
     src = source(suite)
     return DatasetNotFoundError(
         f"{src.suite} dataset {name!r} not found: expected the folder {name!r} of the Hugging Face dataset "
-        f"repo {src.repo_id!r} at {root / name} (data root {root}, {origin}). Download it with "
+        f"repo {src.repo_id!r} at {root / name} (data root {root}, {origin}"
+        f"{'' if root.is_dir() else '; the data root does not exist'}). Download it with "
         f"`toto-bench download --suite {src.suite} --datasets {name}` (or toto_bench.engine.data.download), "
         f"or point --data-dir or ${src.env_var} at a local copy of {src.repo_id}."
+    )
+
+
+def missing_datasets_error(suite: str, names: Sequence[str], root: Path) -> DatasetNotFoundError:
+    """One error naming every dataset folder of ``names`` missing under ``root`` (and the root itself when it
+    does not exist), with one download command for all of them."""
+    src = source(suite)
+    for name in names:
+        check_name(suite, name, root)
+    where = (
+        f"the data root {root} does not exist"
+        if not root.is_dir()
+        else f"{len(names)} dataset folder(s) are missing under the data root {root}"
+    )
+    command = f"toto-bench download --suite {src.suite} --datasets {','.join(names)}"
+    return DatasetNotFoundError(
+        f"{where}: {', '.join(names)}. Download them with `{command}` (into ${src.env_var} or the cache), or "
+        f"point --data-dir or ${src.env_var} at a local copy of {src.repo_id}."
     )
 
 
@@ -260,8 +285,48 @@ def _open(path: Path) -> Any:
     if missing:
         raise CorruptDatasetError(f"{path}: columns {sorted(missing)} missing; found {table.column_names}")
     if len(table) == 0:
-        raise CorruptDatasetError(f"{path}: the dataset has no rows")
+        raise CorruptDatasetError(
+            f"{path}: the dataset has no rows; re-download it or remove it from --datasets"
+        )
+    _check_complete(path, table)
     return table
+
+
+def _check_complete(path: Path, table: Any) -> None:
+    """Every arrow file ends its stream, the row count matches the folder's record, rows agree with row 0."""
+    state = path / "state.json"
+    try:
+        files = [entry["filename"] for entry in json.loads(state.read_text())["_data_files"]]
+    except (OSError, ValueError, KeyError, TypeError):
+        files = []
+    for filename in files:
+        problem = arrow_stream_problem(path / filename)
+        if problem:
+            raise CorruptDatasetError(f"corrupt dataset folder {path}: {problem}")
+    problem = series_count_problem(
+        str(path), len(table), recorded_series_count(path), f"{path / 'dataset_info.json'} (splits)"
+    )
+    if problem is None:
+        problem = row_shape_problem(str(path), table.data)
+    if problem:
+        raise CorruptDatasetError(problem)
+
+
+def record_series_count(path: str | os.PathLike[str]) -> int:
+    """Record the number of series of the ``save_to_disk`` folder ``path`` in its ``dataset_info.json``
+    (``splits.train.num_examples``, the ``datasets`` field), so that a later load can check it; return it.
+
+    Call it after writing a dataset (``Dataset.save_to_disk`` leaves ``splits`` empty).
+    """
+    import datasets
+
+    folder = Path(path)
+    count = len(datasets.load_from_disk(str(folder)))
+    info_path = folder / "dataset_info.json"
+    info = json.loads(info_path.read_text())
+    info["splits"] = {"train": {"name": "train", "num_bytes": 0, "num_examples": count, "dataset_name": None}}
+    info_path.write_text(json.dumps(info, indent=2) + "\n")
+    return count
 
 
 def _diagnose(path: Path, exc: BaseException) -> str:

@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from toto_bench.adapters.base import Forecaster, PrefixForecaster, QuantileForecast, TaskAware
+from toto_bench.engine.checks import forecast_problem
 from toto_bench.engine.protocol import EngineTask, RunError, Scorer
 from toto_bench.engine.tasks import Task
 from toto_bench.metrics.quantiles import QUANTILE_LEVELS
@@ -57,6 +58,32 @@ def _model_kwargs(task: EngineTask) -> dict[str, Any]:
     return {"freq": task.freq, "seasonality": task.seasonality}
 
 
+def _call(model: Forecaster, task: EngineTask, what: str, call: Any, *args: Any) -> QuantileForecast:
+    """``call(*args)`` (the model's ``predict``/``predict_prefixes``) with errors that name the config and
+    ``what`` (the first series and window of the batch) and a check that it returned a forecast."""
+    name = getattr(model, "name", type(model).__name__)
+    try:
+        out = call(*args, **_model_kwargs(task))
+    except RunError:
+        raise
+    except Exception as exc:
+        raise RunError(
+            f"{task.config}: model {name!r} raised on the batch starting at {what}: {type(exc).__name__}: "
+            f"{exc}; fix the adapter, or leave the dataset out with --datasets"
+        ) from exc
+    if not isinstance(out, QuantileForecast):
+        raise RunError(
+            f"{task.config}: model {name!r} returned {type(out).__name__}, not a QuantileForecast, for the "
+            f"batch starting at {what}; it must return QuantileForecast(quantiles [n, V, H, Q], levels)"
+        )
+    return out
+
+
+def _where(item_ids: Sequence[str] | None, index: int, window: int) -> str:
+    series = repr(item_ids[index]) if item_ids is not None else f"index {index}"
+    return f"series {series} window {window}"
+
+
 def forecast_parts(
     model: Forecaster,
     targets: Sequence[np.ndarray],
@@ -66,6 +93,7 @@ def forecast_parts(
     context_length: int | None = None,
     bounded: bool = False,
     budget: int = FORECAST_BUDGET,
+    item_ids: Sequence[str] | None = None,
 ) -> Iterator[ForecastPart]:
     """Forecast every window of several series, yielding them series by series, windows in order.
 
@@ -88,21 +116,23 @@ def forecast_parts(
         context_length: protocol cap on the history, ``None`` for the full history.
         bounded: bound batches and chunks by ``budget`` (LSF).
         budget: forecast values per chunk.
+        item_ids: the series' ids, to name them in errors (else their index).
 
     Yields:
         :class:`ForecastPart` with ``quantiles [n, V_i, H, Q]`` (+ mean); univariate models see each variate
         alone and their outputs are reassembled to ``[n, V_i, H, Q]``.
     """
     horizon = task.prediction_length
-    kwargs = _model_kwargs(task)
     n_q = len(QUANTILE_LEVELS)
     if isinstance(model, PrefixForecaster) and context_length is None:
         for i, (target, c) in enumerate(zip(targets, cuts, strict=True)):
             step = max(1, budget // max(1, target.shape[0] * horizon * n_q)) if bounded else max(1, len(c))
             for s in range(0, len(c), step):
-                yield ForecastPart(i, s, model.predict_prefixes(target, c[s : s + step], horizon, **kwargs))
+                what = _where(item_ids, i, s)
+                out = _call(model, task, what, model.predict_prefixes, target, c[s : s + step], horizon)
+                yield ForecastPart(i, s, out)
         return
-    yield from _list_parts(model, targets, cuts, task, context_length, bounded, budget)
+    yield from _list_parts(model, targets, cuts, task, context_length, bounded, budget, item_ids)
 
 
 def _list_parts(
@@ -113,6 +143,7 @@ def _list_parts(
     context_length: int | None,
     bounded: bool,
     budget: int,
+    item_ids: Sequence[str] | None,
 ) -> Iterator[ForecastPart]:
     """:func:`forecast_parts` for models with the list API only."""
     horizon = task.prediction_length
@@ -162,7 +193,12 @@ def _list_parts(
     done = 0
     while done < n_total:
         chunk = list(islice(stream, batch))
-        out = model.predict(chunk, horizon, **_model_kwargs(task))
+        first = series
+        while totals[first] == 0:
+            first += 1
+        at = consumed if first == series else 0
+        what = _where(item_ids, first, at // per_window[first])
+        out = _call(model, task, what, model.predict, chunk, horizon)
         if out.quantiles.shape[0] != len(chunk):
             raise RunError(
                 f"{task.config}: model {getattr(model, 'name', model)!r} returned {out.quantiles.shape[0]} "
@@ -253,9 +289,23 @@ def score_task(
         if context_length is not None and first is not None:
             first = min(first, context_length)
         model.begin_task(task, first_context_length=first)
-    for part in forecast_parts(model, targets, cuts, task, context_length=context_length, bounded=bounded):
+    sorted_declared = bool(getattr(model, "quantiles_sorted", True))
+    ids = [item_id for item_id, _ in items]
+    parts = forecast_parts(
+        model, targets, cuts, task, context_length=context_length, bounded=bounded, item_ids=ids
+    )
+    for part in parts:
         item_id, target = items[part.index]
         stop = part.start + part.forecast.quantiles.shape[0]
+        problem = forecast_problem(
+            part.forecast.quantiles,
+            part.forecast.levels,
+            sorted_declared=sorted_declared,
+            windows=range(part.start, stop),
+        )
+        if problem:
+            name = getattr(model, "name", type(model).__name__)
+            raise RunError(f"{task.config}: model {name!r}, series {item_id!r} {problem}")
         scorer.update(
             part.index, item_id, target, part.start, cuts[part.index][part.start : stop], part.forecast
         )

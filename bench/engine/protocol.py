@@ -32,7 +32,13 @@ from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 import numpy as np
 
 from toto_bench.adapters.base import Forecaster, QuantileForecast
-from toto_bench.engine.data import Series, StoredDataset, load_dataset, resolve_data_dir
+from toto_bench.engine.data import (
+    Series,
+    StoredDataset,
+    load_dataset,
+    missing_datasets_error,
+    resolve_data_dir,
+)
 
 if TYPE_CHECKING:
     from toto_bench.engine.spec import DatasetSpec, Suite
@@ -224,9 +230,11 @@ class SavedFolderProtocol(SuiteProtocol):
     def available(
         self, root: Path, specs: Sequence[DatasetSpec], *, explicit: bool
     ) -> tuple[list[DatasetSpec], list[str]]:
-        for spec in specs:  # fail before any work on a missing folder
-            if not (root / spec.storage_name).is_dir():
-                load_dataset(self.suite.data_source, spec.storage_name, root)  # raises the precise error
+        missing = [spec.storage_name for spec in specs if not (root / spec.storage_name).is_dir()]
+        if len(missing) > 1:  # fail before any work, naming them all
+            raise missing_datasets_error(self.suite.data_source, missing, root)
+        for name in missing:
+            load_dataset(self.suite.data_source, name, root)  # raises the precise error
         return list(specs), []
 
     def fingerprint(self, root: Path, spec: DatasetSpec) -> str:

@@ -34,6 +34,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from toto_bench.engine.checks import metric_cell_problem, short_row_problem
+
 __all__ = [
     "BOOM_METRICS",
     "CONFIG_FILENAME",
@@ -92,6 +94,15 @@ _MAX_EXAMPLES = 5
 
 #: Spellings of a missing value accepted in metric cells (besides what ``pd.read_csv`` already parses).
 _NA_TOKENS = frozenset({"", "nan", "-nan", "na", "n/a", "<na>", "null", "none"})
+
+
+def _overflow(text: str) -> float:
+    """``±inf`` for a number literal beyond the float64 range (``1e999``), else NaN (not a number)."""
+    try:
+        value = float(text)
+    except ValueError:
+        return float("nan")
+    return value if np.isinf(value) else float("nan")
 
 
 class ResultsError(ValueError):
@@ -171,6 +182,8 @@ def normalize_results_frame(
             text = raw.astype("string").str.strip()
             text = text.mask(text.str.lower().isin(_NA_TOKENS))
             coerced = pd.to_numeric(text, errors="coerce")
+            # literals beyond the float64 range (1e999) read as ±inf, as Python's float() and "inf" do
+            coerced = coerced.where(coerced.notna() | text.isna(), text.map(_overflow, na_action="ignore"))
             bad = coerced.isna() & text.notna()
             if bad.any():
                 idx = np.flatnonzero(bad.to_numpy())
@@ -179,6 +192,9 @@ def normalize_results_frame(
                     f"{source}: column {col!r} has {len(idx)} non-numeric cell(s), e.g. {cells}"
                 )
             values = coerced.to_numpy(dtype=np.float64)
+        problem = metric_cell_problem(source, col, keys.tolist(), values)
+        if problem:
+            raise ResultsError(problem)
         data[metric] = values
     out = pd.DataFrame(data, index=pd.Index(keys.to_numpy(), name=KEY_COLUMN), columns=list(required_columns))
     dup = out.index[out.index.duplicated()].unique()
@@ -221,6 +237,9 @@ def read_results_csv(
         raise ResultsError(f"{source}: malformed CSV ({type(e).__name__}: {e})") from e
     if raw.empty:
         raise ResultsError(f"{source}: no data rows")
+    problem = short_row_problem(source, p)
+    if problem:
+        raise ResultsError(problem)
     frame = normalize_results_frame(
         raw,
         required_columns=required_columns,

@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from toto_bench.adapters.base import Forecaster
+from toto_bench.engine.lock import FolderLock
 from toto_bench.engine.protocol import RunError, SuiteProtocol
 from toto_bench.engine.record import ResourceMonitor, build_run_record
 from toto_bench.engine.spec import Suite
@@ -37,6 +38,7 @@ from toto_bench.engine.store import (
     PROTOCOL_VERSION,
     EntryKey,
     ResultsStore,
+    remove_stale_temp_files,
     spec_hash,
     write_json_atomic,
 )
@@ -47,6 +49,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "RunError",
+    "RunInterrupted",
     "RunOptions",
     "RunSummary",
     "has_forecasts",
@@ -77,6 +80,7 @@ class RunOptions:
         model_card: model-card fields written at the top level of the run record (``model_type``, read by
             the GIFT-Eval board's columns and filters like upstream ``config.json`` files); not hashed.
         save_forecasts: save every config's forecasts beside the results (``ForecastRecorder``).
+        wait: when another run holds the results folder's lock, wait for it instead of failing.
     """
 
     datasets: Sequence[str] | None = None
@@ -91,6 +95,7 @@ class RunOptions:
     model_card: dict[str, Any] = field(default_factory=dict)
     shard: Shard | None = None
     save_forecasts: bool = False
+    wait: bool = False
 
 
 @dataclass
@@ -115,6 +120,10 @@ class RunSummary:
     def complete(self) -> bool:
         """Whether every config of the selection is in the store (and ``all_results.csv`` was written)."""
         return self.pending == 0
+
+
+class RunInterrupted(KeyboardInterrupt):
+    """Ctrl-C during a run; the message says how many configs are saved and how to resume."""
 
 
 def make_protocol(suite: Suite, options: RunOptions) -> SuiteProtocol:
@@ -190,89 +199,106 @@ def run_suite(
         settings["protocol"] = protocol_settings
     spec_key = spec_hash(settings)
     folder = Path(options.output_dir) / suite.name / model_name
-    store = ResultsStore(folder, protocol.result_columns, shard.journal_name if shard else JOURNAL_NAME)
-
-    # planning: the keys of the whole selection (the CSV needs them all), the pending configs of this shard
-    mine = set(shard.select([s.storage_name for s in specs])) if shard else None
-    keys: list[EntryKey] = []
-    units: list[WorkUnit] = []
-    skipped = 0
-    for spec in specs:
-        fingerprint = protocol.fingerprint(root, spec)
-        spec_keys = [
-            (
-                t,
-                EntryKey(
-                    suite.config_name(spec.storage_name, t, None), spec_key, fingerprint, PROTOCOL_VERSION
-                ),
-            )
-            for t in spec.terms
-        ]
-        keys += [key for _, key in spec_keys]
-        if mine is not None and spec.storage_name not in mine:
-            continue
-        pending = tuple(
-            (t, key)
-            for t, key in spec_keys
-            if store.get(key) is None or (options.save_forecasts and not has_forecasts(folder, key))
+    lock_name = ".lock" if shard is None else f".{shard.journal_name.removesuffix('.jsonl')}.lock"
+    lock = FolderLock(folder, lock_name, wait=options.wait).acquire()
+    if lock.recovered:
+        print(
+            f"toto-bench: took over the lock of {folder} left by a process that is gone "
+            f"(pid {lock.recovered.get('pid')} on {lock.recovered.get('host')})",
+            file=sys.stderr,
         )
-        skipped += len(spec_keys) - len(pending)
-        if pending:
-            units.append(WorkUnit(spec, pending))
-
-    job = UnitJob(protocol, model_name, model_factory, root, folder, settings, options.save_forecasts)
-    monitor = ResourceMonitor().start()
-    total = skipped + sum(len(u.keys) for u in units)
-    bar = _progress(total, f"{suite.name} · {model_name}", options.progress)
-    bar.update(skipped)
-    sink = _Commit(store, bar)
     try:
-        report = executor.execute(job, units, sink)
-    finally:
-        bar.close()
-    if shard is not None:
-        store.reload()  # what the other shards committed meanwhile
-    pending_configs = len(store.missing(keys))
-    csv_path = store.csv_path
-    if not pending_configs:
-        csv_path = store.write_csv(keys)
-    record_payload = {
-        "suite": suite.name,
-        "protocol": protocol.name,
-        "model": model_name,
-        "settings": settings,
-        "spec_hash": spec_key,
-        "protocol_version": PROTOCOL_VERSION,
-        "data_dir": str(root),
-        "datasets": [s.storage_name for s in specs],
-        "missing_datasets": missing,
-        "configs": len(keys),
-        "computed": sink.computed,
-        "skipped": skipped,
-        "pending_configs": pending_configs,
-        "executor": executor.name,
-        "workers": executor.workers,
-        "shard": str(shard) if shard else None,
-        "command": sys.argv,
-        **options.model_card,
-    }
-    record_payload = build_run_record(
-        base=record_payload,
-        model=None,
-        monitor=monitor,
-        windows=sink.windows,
-        model_details=report.details,
-        fallbacks=report.fallbacks,
-    )
-    wall = float(record_payload["wall_seconds"])
-    record = folder / (shard.record_name if shard else RUN_RECORD_NAME)
-    write_json_atomic(record, record_payload)
-    if shard is not None and not pending_configs:  # the shard that completed the CSV records the run
-        record = folder / RUN_RECORD_NAME
+        remove_stale_temp_files(folder)
+        store = ResultsStore(folder, protocol.result_columns, shard.journal_name if shard else JOURNAL_NAME)
+
+        # planning: the keys of the whole selection (the CSV needs them all), this shard's pending configs
+        mine = set(shard.select([s.storage_name for s in specs])) if shard else None
+        keys: list[EntryKey] = []
+        units: list[WorkUnit] = []
+        skipped = 0
+        for spec in specs:
+            fingerprint = protocol.fingerprint(root, spec)
+            spec_keys = [
+                (
+                    t,
+                    EntryKey(
+                        suite.config_name(spec.storage_name, t, None), spec_key, fingerprint, PROTOCOL_VERSION
+                    ),
+                )
+                for t in spec.terms
+            ]
+            keys += [key for _, key in spec_keys]
+            if mine is not None and spec.storage_name not in mine:
+                continue
+            pending = tuple(
+                (t, key)
+                for t, key in spec_keys
+                if store.get(key) is None or (options.save_forecasts and not has_forecasts(folder, key))
+            )
+            skipped += len(spec_keys) - len(pending)
+            if pending:
+                units.append(WorkUnit(spec, pending))
+
+        job = UnitJob(protocol, model_name, model_factory, root, folder, settings, options.save_forecasts)
+        monitor = ResourceMonitor().start()
+        total = skipped + sum(len(u.keys) for u in units)
+        bar = _progress(total, f"{suite.name} · {model_name}", options.progress)
+        bar.update(skipped)
+        sink = _Commit(store, bar)
+        try:
+            report = executor.execute(job, units, sink)
+        except KeyboardInterrupt:
+            raise RunInterrupted(
+                f"interrupted: {sink.computed} config(s) computed now and {skipped} earlier are saved in "
+                f"{folder}; rerun the same command to resume"
+            ) from None
+        finally:
+            bar.close()
+        if shard is not None:
+            store.reload()  # what the other shards committed meanwhile
+        pending_configs = len(store.missing(keys))
+        csv_path = store.csv_path
+        if not pending_configs:
+            csv_path = store.write_csv(keys)
+        record_payload = {
+            "suite": suite.name,
+            "protocol": protocol.name,
+            "model": model_name,
+            "settings": settings,
+            "spec_hash": spec_key,
+            "protocol_version": PROTOCOL_VERSION,
+            "data_dir": str(root),
+            "datasets": [s.storage_name for s in specs],
+            "missing_datasets": missing,
+            "configs": len(keys),
+            "computed": sink.computed,
+            "skipped": skipped,
+            "pending_configs": pending_configs,
+            "executor": executor.name,
+            "workers": executor.workers,
+            "shard": str(shard) if shard else None,
+            "command": sys.argv,
+            **options.model_card,
+        }
+        record_payload = build_run_record(
+            base=record_payload,
+            model=None,
+            monitor=monitor,
+            windows=sink.windows,
+            model_details=report.details,
+            fallbacks=report.fallbacks,
+        )
+        wall = float(record_payload["wall_seconds"])
+        record = folder / (shard.record_name if shard else RUN_RECORD_NAME)
         write_json_atomic(record, record_payload)
-    return RunSummary(
-        csv_path, record, sink.computed, skipped, wall, sink.windows, missing, pending_configs, len(keys)
-    )
+        if shard is not None and not pending_configs:  # the shard that completed the CSV records the run
+            record = folder / RUN_RECORD_NAME
+            write_json_atomic(record, record_payload)
+        return RunSummary(
+            csv_path, record, sink.computed, skipped, wall, sink.windows, missing, pending_configs, len(keys)
+        )
+    finally:
+        lock.release()
 
 
 def has_forecasts(folder: Path, key: EntryKey) -> bool:

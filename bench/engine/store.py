@@ -25,11 +25,13 @@ import hashlib
 import json
 import math
 import os
+import re
+import socket
 import tempfile
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import pandas as pd
 
@@ -139,6 +141,10 @@ class ResultsStore:
             written = os.write(fd, line)
             if written != len(line):  # pragma: no cover - regular files take small writes whole
                 raise OSError(f"short write to {self.journal}: {written} of {len(line)} bytes")
+        except OSError as exc:
+            if exc.filename is None:  # os.write does not say which file
+                raise OSError(exc.errno, exc.strerror or str(exc), str(self.journal)) from exc
+            raise
         finally:
             os.close(fd)
         self._rows[key] = {k: _from_json(v) for k, v in json.loads(line)["row"].items()}
@@ -171,15 +177,63 @@ class ResultsStore:
         return self.csv_path
 
 
-def write_csv_atomic(path: Path, frame: pd.DataFrame) -> None:
-    """Write ``frame`` as ``all_results.csv`` is written (no index, ``\\n`` line ends) to ``path``: a unique
-    temp file beside it, fsynced, then ``os.replace``, so readers see the old file or the whole new one."""
+def temp_prefix(path: Path) -> str:
+    """The prefix of the temp files written beside ``path``: ``.<name>.tmp-<host>-<pid>-`` (the writer is
+    named so that :func:`remove_stale_temp_files` can tell a dead writer's leftovers from a live one's)."""
+    return f".{path.name}.tmp-{socket.gethostname()}-{os.getpid()}-"
+
+
+_TEMP = re.compile(r"^\..+\.tmp-(?P<host>.+)-(?P<pid>\d+)-[^-]*$")
+
+
+def remove_stale_temp_files(folder: Path) -> list[Path]:
+    """Remove the temp files of ``folder`` (``.*.tmp-*``) left by writers that died on this host; return
+    them. Temp files of live processes and of other hosts are left alone; unnamed ones (older versions'
+    ``.<name>.tmp-<pid>``) count as this host's."""
+    removed: list[Path] = []
+    if not folder.is_dir():
+        return removed
+    host = socket.gethostname()
+    for tmp in folder.glob(".*.tmp-*"):
+        match = _TEMP.match(tmp.name)
+        if match is not None:
+            if match["host"] != host:
+                continue
+            pid = int(match["pid"])
+        else:
+            tail = tmp.name.rsplit("-", 1)[-1]
+            pid = int(tail) if tail.isdigit() else -1
+        if pid == os.getpid() or _alive(pid):
+            continue
+        try:
+            tmp.unlink()
+        except FileNotFoundError:  # pragma: no cover - removed meanwhile
+            continue
+        removed.append(tmp)
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # pragma: no cover - another user's live process
+        return True
+    return True
+
+
+def _write_atomic(path: Path, write: Callable[[IO[str]], None]) -> None:
+    """``write`` into a unique temp file beside ``path``, fsync it, ``os.replace`` it onto ``path``; the temp
+    file is removed on any error (disk full included)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(prefix=f".{path.name}.tmp-", dir=path.parent)
+    fd, name = tempfile.mkstemp(prefix=temp_prefix(path), dir=path.parent)
     tmp = Path(name)
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            frame.to_csv(fh, index=False, lineterminator="\n")
+            write(fh)
             fh.flush()
             os.fsync(fh.fileno())
         os.chmod(tmp, 0o644)
@@ -189,9 +243,18 @@ def write_csv_atomic(path: Path, frame: pd.DataFrame) -> None:
         raise
 
 
+def write_csv_atomic(path: Path, frame: pd.DataFrame) -> None:
+    """Write ``frame`` as ``all_results.csv`` is written (no index, ``\\n`` line ends) to ``path``: a unique
+    temp file beside it, fsynced, then ``os.replace``, so readers see the old file or the whole new one."""
+    _write_atomic(path, lambda fh: frame.to_csv(fh, index=False, lineterminator="\n"))
+
+
 def write_json_atomic(path: Path, payload: Mapping[str, Any]) -> None:
-    """Write ``payload`` as indented JSON to ``path`` via a temp file and ``os.replace``."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    tmp.write_text(json.dumps(payload, indent=2, sort_keys=True, default=str) + "\n")
-    os.replace(tmp, path)
+    """Write ``payload`` as indented JSON to ``path`` as :func:`write_csv_atomic` writes (fsynced temp file,
+    ``os.replace``, the temp file removed on error)."""
+    text = json.dumps(payload, indent=2, sort_keys=True, default=str) + "\n"
+
+    def write(fh: IO[str]) -> None:
+        fh.write(text)
+
+    _write_atomic(path, write)
