@@ -44,7 +44,7 @@ from toto_bench.suites import get_suite
 from toto_bench.suites.boom import BoomProperties
 from toto_bench.suites.lsf import dataset_order, load_lsf_results
 
-LEADERBOARD_SUITES: tuple[str, ...] = ("boom", "boomlet", "gift-eval", "time", "lsf")
+LEADERBOARD_SUITES: tuple[str, ...] = ("boom", "boomlet", "gift-eval", "demo", "time", "lsf")
 TIES: tuple[str, ...] = ("first", "average")
 #: ``--breakdown`` value → upstream group column.
 BREAKDOWNS: dict[str, str] = {
@@ -54,7 +54,29 @@ BREAKDOWNS: dict[str, str] = {
     "domain": "domain",
 }
 
-_TITLES = {"boom": "BOOM", "boomlet": "Boomlet", "gift-eval": "GIFT-Eval", "time": "TIME", "lsf": "LSF"}
+_TITLES = {
+    "boom": "BOOM",
+    "boomlet": "Boomlet",
+    "gift-eval": "GIFT-Eval",
+    "demo": "Demo (GIFT-Eval rules)",
+    "time": "TIME",
+    "lsf": "LSF",
+}
+
+
+def suite_title(suite: str) -> str:
+    """The heading name of a suite (``GIFT-Eval``; a suite file's ``<name> (GIFT-Eval rules)``)."""
+    if suite in _TITLES:
+        return _TITLES[suite]
+    return f"{get_suite(suite).name} (GIFT-Eval rules)"
+
+
+def board_of(suite: str) -> str:
+    """The board a suite's results go on: its own, or ``gift-eval`` for the suites that follow GIFT-Eval's
+    rules (the demo suite, suite files of ``toto-bench data convert``; :attr:`Suite.board`)."""
+    if suite in ("boom", "boomlet", "time", "lsf"):
+        return suite
+    return get_suite(suite).board or suite
 
 
 @dataclass(frozen=True)
@@ -302,9 +324,9 @@ def compute_board(
         ValueError: an unknown suite or tie rule, or a missing properties file for BOOM.
     """
     rule = check_ties(ties)
-    if partial and suite not in PARTIAL_SUITES:
+    if partial and board_of(suite) not in PARTIAL_SUITES:
         raise ValueError(f"--partial is for the {', '.join(PARTIAL_SUITES)} boards, not {suite!r}")
-    if (model_types or exclude_leakage) and suite not in METADATA_SUITES:
+    if (model_types or exclude_leakage) and board_of(suite) not in METADATA_SUITES:
         raise ValueError(
             f"--model-type/--exclude-leakage filter on GIFT-Eval config.json metadata "
             f"(--suite {', '.join(METADATA_SUITES)}); the {suite!r} board has none"
@@ -320,8 +342,8 @@ def compute_board(
             expected = props.configs() if suite == "boom" else None
             results = load_results(results_dirs, expected_configs=expected)
         return boom_leaderboard(results, props, suite=suite, ties=rule, naive_model=_harness_naive(results))
-    if suite == "gift-eval":
-        configs = get_suite("gift-eval").configs()
+    if board_of(suite) == "gift-eval":
+        configs = get_suite(suite).configs()
         metadata = load_metadata(results_dirs)
         keep = select_models(metadata, model_types=model_types, exclude_leakage=exclude_leakage, warn=warn)
         if partial:
@@ -464,7 +486,7 @@ def build_document(
         raise ValueError(f"--breakdown is computed for the full BOOM suite only (upstream), not {suite!r}")
     if breakdown is not None and breakdown not in BREAKDOWNS:
         raise ValueError(f"unknown breakdown {breakdown!r}; valid: {', '.join(BREAKDOWNS)}")
-    if stats is not None and (breakdown is not None or suite not in STATS_SUITES):
+    if stats is not None and (breakdown is not None or board_of(suite) not in STATS_SUITES):
         what = "--breakdown tables" if breakdown is not None else f"the {suite!r} board"
         raise ValueError(f"--stats is for the {', '.join(STATS_SUITES)} boards, not {what}")
     board = compute_board(
@@ -521,7 +543,7 @@ def build_document(
         notes = notes[1:]
     if board_stats is not None:
         notes.append(_stats_note(board_stats))
-    title = f"{_TITLES[suite]} leaderboard" + (f" — breakdown by {groups[0]}" if breakdown else "")
+    title = f"{suite_title(suite)} leaderboard" + (f" — breakdown by {groups[0]}" if breakdown else "")
     doc = Document(title=title, intro=_intro(suite, board, results_dirs), sections=sections, notes=notes)
     ext = "md" if fmt == "md" else "html"
     return Outputs({f"{suite}.{ext}": render(doc, fmt)})

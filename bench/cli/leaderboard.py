@@ -9,14 +9,22 @@ from typing import Any
 
 from toto_bench.boards.document import BREAKDOWNS, TIES, StatsOptions, build_document
 from toto_bench.boards.render import FORMATS
-from toto_bench.cli.common import EPILOG, add_board_inputs, board_properties, positive_int, split, warn
+from toto_bench.cli.common import (
+    EPILOG,
+    add_board_inputs,
+    board_properties,
+    positive_int,
+    results_dirs,
+    split,
+    warn,
+)
 
 
 def _leaderboard(args: argparse.Namespace) -> int:
     properties = board_properties(args)
     outputs = build_document(
         suite=args.suite,
-        results_dirs=list(args.results_dir),
+        results_dirs=results_dirs(args),
         properties=properties,
         fmt=args.format,
         breakdown=args.breakdown,
