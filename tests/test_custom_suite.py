@@ -20,7 +20,7 @@ from toto_bench.boards.document import compute_board
 from toto_bench.cli import main
 from toto_bench.engine.data import load_dataset
 from toto_bench.suites import get_suite
-from toto_bench.suites.convert import ConvertError, check_terms, convert_frame
+from toto_bench.suites.convert import ConvertError, check_terms, convert_frame, read_table
 from toto_bench.suites.custom import CustomDataset, SuiteFileError, read_suite_file
 
 MODELS = ("seasonal-naive", "auto-ets")
@@ -246,3 +246,13 @@ def test_run_rejects_data_whose_frequency_disagrees_with_the_suite_file(
         == 2
     )
     assert "says freq 'h'" in capsys.readouterr().err
+
+
+def test_parquet_and_csv_of_the_same_table_convert_alike(tmp_path: Path) -> None:
+    births_csv = layouts.shared_data() / "rdatasets-mosaicdata" / "Births.csv"
+    pd.read_csv(births_csv).to_parquet(tmp_path / "births.parquet")
+    kwargs = {"name": "b", "timestamp_column": "date", "target_columns": ["births"]}
+    from_csv = convert_frame(read_table(births_csv), **kwargs)  # type: ignore[arg-type]
+    from_parquet = convert_frame(read_table(tmp_path / "births.parquet"), **kwargs)  # type: ignore[arg-type]
+    assert from_csv.freq == from_parquet.freq == "D"
+    np.testing.assert_array_equal(from_csv.targets[0], from_parquet.targets[0])
