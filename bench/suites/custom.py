@@ -28,16 +28,7 @@ from typing import Any, ClassVar
 from toto_bench.engine.data import SOURCES, Source, StoredDataset
 from toto_bench.engine.protocol import DatasetLike, EngineTask
 from toto_bench.engine.spec import DatasetSpec, Suite
-from toto_bench.engine.tasks import (
-    TERM_MULTIPLIER,
-    TERMS,
-    Task,
-    freq_label,
-    num_windows,
-    prediction_length,
-    seasonality,
-    window_cuts,
-)
+from toto_bench.engine.tasks import TERMS, Task, build_task, freq_label
 from toto_bench.suites.gift_eval import GiftEvalProtocol
 
 __all__ = ["DATASET_KEYS", "SUITE_KEYS", "CustomDataset", "SuiteFileError", "load_suite", "read_suite_file"]
@@ -80,29 +71,19 @@ class CustomDataset:
         Raises:
             ValueError: the shortest series cannot hold the windows (naming the config and the lengths).
         """
-        if self.horizon is not None:
-            horizon = self.horizon * TERM_MULTIPLIER[term]
-        else:
-            horizon = prediction_length(data_freq, term, self.name)
-        windows = self.windows if self.windows is not None else num_windows(min_length, horizon, self.name)
         try:
-            window_cuts(min_length, horizon, windows)
+            return build_task(
+                config=config,
+                storage_name=self.name,
+                term=term,
+                freq=data_freq,
+                min_length=min_length,
+                target_dim=target_dim,
+                base_horizon=self.horizon,
+                windows=self.windows,
+            )
         except ValueError as exc:
-            raise ValueError(
-                f"dataset {self.name!r} ({config}): shortest {exc}; give a smaller horizon/windows "
-                "or drop the term"
-            ) from None
-        return Task(
-            config=config,
-            storage_name=self.name,
-            term=term,  # checked by read_suite_file
-            freq=data_freq,
-            prediction_length=horizon,
-            windows=windows,
-            seasonality=seasonality(data_freq),
-            target_dim=target_dim,
-            min_length=min_length,
-        )
+            raise ValueError(f"{exc}; give a smaller horizon/windows or drop the term") from None
 
 
 class CustomProtocol(GiftEvalProtocol):
