@@ -63,3 +63,11 @@ def test_installed_package_resolves_subpackages_from_their_folders() -> None:
     assert Path(toto_bench.__file__).parent.name in {"bench", "toto_bench"}
     assert Path(toto_bench.adapters.__file__).parent.name == "adapters"
     assert Path(toto_bench.metrics.__file__).parent.name == "metrics"
+
+
+def test_wheel_holds_the_demo_suite_data_and_its_sources(wheel_names: list[str]) -> None:
+    root = ROOT / "bench" / "demo_data"
+    shipped = sorted(str(p.relative_to(ROOT / "bench")) for p in root.rglob("*") if p.is_file())
+    assert len(shipped) == 6 * 3 + 1  # six save_to_disk folders of three files, and SOURCES.md
+    for name in shipped:
+        assert f"toto_bench/{name}" in wheel_names

@@ -55,7 +55,7 @@ from toto_bench.suites import get_suite
 from toto_bench.suites.boom import BoomProperties
 from toto_bench.suites.lsf import dataset_order, load_lsf_results
 
-LEADERBOARD_SUITES: tuple[str, ...] = ("boom", "boomlet", "gift-eval", "time", "lsf")
+LEADERBOARD_SUITES: tuple[str, ...] = ("boom", "boomlet", "gift-eval", "demo", "time", "lsf")
 TIES: tuple[str, ...] = ("first", "average")
 #: ``--breakdown`` value → upstream group column, BOOM (DataDog/toto ``breakdown_tabels``).
 BREAKDOWNS: dict[str, str] = {
@@ -68,11 +68,30 @@ BREAKDOWNS: dict[str, str] = {
 SUITE_BREAKDOWNS: dict[str, dict[str, str]] = {"boom": BREAKDOWNS, "gift-eval": GIFT_EVAL_BREAKDOWNS}
 #: Every ``--breakdown`` value of any suite (the CLI's choices).
 BREAKDOWN_CHOICES: tuple[str, ...] = tuple(dict.fromkeys([*BREAKDOWNS, *GIFT_EVAL_BREAKDOWNS]))
-#: Boards whose CSV keeps full precision (``repr`` floats); BOOM/Boomlet/TIME CSVs are rounded to 3
-#: decimals like the files their upstreams publish.
-FULL_PRECISION_CSV: tuple[str, ...] = ("gift-eval",)
 
-_TITLES = {"boom": "BOOM", "boomlet": "Boomlet", "gift-eval": "GIFT-Eval", "time": "TIME", "lsf": "LSF"}
+_TITLES = {
+    "boom": "BOOM",
+    "boomlet": "Boomlet",
+    "gift-eval": "GIFT-Eval",
+    "demo": "Demo (GIFT-Eval rules)",
+    "time": "TIME",
+    "lsf": "LSF",
+}
+
+
+def suite_title(suite: str) -> str:
+    """The heading name of a suite (``GIFT-Eval``; a suite file's ``<name> (GIFT-Eval rules)``)."""
+    if suite in _TITLES:
+        return _TITLES[suite]
+    return f"{get_suite(suite).name} (GIFT-Eval rules)"
+
+
+def board_of(suite: str) -> str:
+    """The board a suite's results go on: its own, or ``gift-eval`` for the suites that follow GIFT-Eval's
+    rules (the demo suite, suite files of ``toto-bench data convert``; :attr:`Suite.board`)."""
+    if suite in ("boom", "boomlet", "time", "lsf"):
+        return suite
+    return get_suite(suite).board or suite
 
 
 @dataclass(frozen=True)
@@ -328,9 +347,9 @@ def compute_board(
         ValueError: an unknown suite or tie rule, or a missing properties file for BOOM.
     """
     rule = check_ties(ties)
-    if partial and suite not in PARTIAL_SUITES:
+    if partial and board_of(suite) not in PARTIAL_SUITES:
         raise ValueError(f"--partial is for the {', '.join(PARTIAL_SUITES)} boards, not {suite!r}")
-    if (model_types or exclude_leakage or rerank) and suite not in METADATA_SUITES:
+    if (model_types or exclude_leakage or rerank) and board_of(suite) not in METADATA_SUITES:
         raise ValueError(
             f"--model-type/--exclude-leakage/--rerank filter on GIFT-Eval config.json metadata "
             f"(--suite {', '.join(METADATA_SUITES)}); the {suite!r} board has none"
@@ -350,9 +369,12 @@ def compute_board(
             expected = props.configs() if suite == "boom" else None
             results = load_results(results_dirs, expected_configs=expected)
         return boom_leaderboard(results, props, suite=suite, ties=rule, naive_model=_harness_naive(results))
-    if suite == "gift-eval":
-        configs = get_suite("gift-eval").configs()
-        gift_properties = locate_gift_eval_properties(properties, results_dirs)
+    if board_of(suite) == "gift-eval":
+        configs = get_suite(suite).configs()
+        # the space's breakdown tabs need every dataset's domain and variate count: GIFT-Eval's own suite
+        gift_properties = (
+            locate_gift_eval_properties(properties, results_dirs) if suite == "gift-eval" else None
+        )
         metadata = load_metadata(results_dirs)
         keep = select_models(
             metadata,
@@ -373,7 +395,8 @@ def compute_board(
         board = gift_eval_leaderboard(
             results, ties=rule, naive_model=_harness_naive(results), model_order=space_tie_order(results)
         )
-        board = dataclasses.replace(board, metric_breakdowns=gift_eval_breakdowns(board, gift_properties))
+        if gift_properties is not None:
+            board = dataclasses.replace(board, metric_breakdowns=gift_eval_breakdowns(board, gift_properties))
         if keep is not None and not rerank:
             board = hide_models(board, keep)
         return _with_metadata(board, metadata)
@@ -543,7 +566,7 @@ def build_document(
     if breakdown is not None and breakdown not in SUITE_BREAKDOWNS[suite]:
         valid = ", ".join(SUITE_BREAKDOWNS[suite])
         raise ValueError(f"unknown {suite} breakdown {breakdown!r}; valid: {valid}")
-    if stats is not None and (breakdown is not None or suite not in STATS_SUITES):
+    if stats is not None and (breakdown is not None or board_of(suite) not in STATS_SUITES):
         what = "--breakdown tables" if breakdown is not None else f"the {suite!r} board"
         raise ValueError(f"--stats is for the {', '.join(STATS_SUITES)} boards, not {what}")
     board = compute_board(
@@ -579,7 +602,9 @@ def build_document(
     if fmt == "csv":
         if breakdown is None:
             stem = suite.replace("-", "_")
-            files = {f"{stem}_leaderboard.csv": to_csv(board.table)}
+            files = {
+                f"{stem}_leaderboard.csv": to_csv(board.table, full_precision=board.board == "gift_eval")
+            }
             if board_stats is not None:
                 files[f"{stem}_win_rates.csv"] = to_csv(board_stats.pairs())
             return Outputs(files)
@@ -612,7 +637,7 @@ def build_document(
         notes = notes[1:]
     if board_stats is not None:
         notes.append(_stats_note(board_stats))
-    title = f"{_TITLES[suite]} leaderboard" + (f" — breakdown by {groups[0]}" if breakdown else "")
+    title = f"{suite_title(suite)} leaderboard" + (f" — breakdown by {groups[0]}" if breakdown else "")
     doc = Document(title=title, intro=_intro(suite, board, results_dirs), sections=sections, notes=notes)
     ext = "md" if fmt == "md" else "html"
     return Outputs({f"{suite}.{ext}": render(doc, fmt)})

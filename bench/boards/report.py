@@ -37,7 +37,7 @@ from typing import Any, Protocol
 import numpy as np
 import pandas as pd
 
-from toto_bench.boards.document import board_description, compute_board
+from toto_bench.boards.document import board_description, compute_board, suite_title
 from toto_bench.boards.leaderboard import Leaderboard
 from toto_bench.suites import DatasetSpec, Suite, get_suite, locate_properties
 from toto_bench.suites.boom import BoomProperties
@@ -70,7 +70,6 @@ DEFAULT_PLOT_WINDOWS = 2
 #: Quantile levels drawn: band low, median, band high.
 BAND_LEVELS: tuple[float, float, float] = (0.1, 0.5, 0.9)
 
-_TITLES = {"boom": "BOOM", "boomlet": "Boomlet", "gift-eval": "GIFT-Eval", "time": "TIME", "lsf": "LSF"}
 _STRIP_TITLES = {
     "nonflat": "Non-flat split: scaled-CRPS rank per config",
     "flat": "Flat split: CRPS rank per config",
@@ -698,7 +697,7 @@ def build_report(
     panels: Sequence[ForecastPanel] = (),
 ) -> str:
     """The page (``index.html`` text) for a computed ``board`` and forecast ``panels``."""
-    title = f"{_TITLES.get(suite, suite)} report"
+    title = f"{suite_title(suite)} report"
     nav = [("leaderboard", "Leaderboard")]
     breakdowns = _breakdown_tables(suite, board)
     if breakdowns:

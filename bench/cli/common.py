@@ -5,11 +5,11 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from toto_bench.boards.document import LEADERBOARD_SUITES
-from toto_bench.suites import locate_properties
+from toto_bench.suites import get_suite, is_suite_file, locate_properties
 from toto_bench.suites.boom import BoomProperties
 
 __all__ = [
@@ -20,6 +20,7 @@ __all__ = [
     "non_negative_int",
     "positive_int",
     "split",
+    "suite_argument",
     "suite_properties",
     "warn",
 ]
@@ -61,7 +62,7 @@ def board_properties(args: argparse.Namespace) -> Path | None:
     if args.suite not in ("boom", "boomlet"):
         return None
     return locate_properties(
-        args.suite, properties=args.properties, data_dir=args.data_dir, results_dirs=args.results_dir
+        args.suite, properties=args.properties, data_dir=args.data_dir, results_dirs=results_dirs(args)
     )
 
 
@@ -94,13 +95,46 @@ def suite_properties(args: argparse.Namespace) -> BoomProperties | None:
     return BoomProperties.from_json(path)
 
 
+def suite_argument(names: Sequence[str]) -> Callable[[str], str]:
+    """An argparse type for ``--suite``: one of ``names``, or an existing suite file (``*.yaml``)."""
+
+    def parse(text: str) -> str:
+        if text in names:
+            return text
+        if is_suite_file(text):
+            if not Path(text).is_file():
+                raise argparse.ArgumentTypeError(f"suite file {text} does not exist")
+            return text
+        raise argparse.ArgumentTypeError(
+            f"unknown suite {text!r}; valid: {', '.join(names)}, or a suite file SUITE.yaml"
+        )
+
+    return parse
+
+
+def default_results_dir(suite: str) -> str:
+    """``results/<suite name>``: where ``toto-bench run --suite S`` writes by default."""
+    return str(Path("results") / (suite if suite in ("boom", "boomlet") else get_suite(suite).name))
+
+
 def add_board_inputs(parser: argparse.ArgumentParser) -> None:
     """``--suite`` and the repeatable ``--results-dir`` of the commands that build a board."""
-    parser.add_argument("--suite", required=True, choices=LEADERBOARD_SUITES, help="benchmark suite")
+    parser.add_argument(
+        "--suite",
+        required=True,
+        type=suite_argument(LEADERBOARD_SUITES),
+        metavar="{" + ",".join(LEADERBOARD_SUITES) + "} or SUITE.yaml",
+        help="benchmark suite, or a suite file of `toto-bench data convert`",
+    )
     parser.add_argument(
         "--results-dir",
         action="append",
-        required=True,
         metavar="DIR",
-        help="folder of <model>/all_results.csv; repeat to combine (e.g. published + your own runs)",
+        help="folder of <model>/all_results.csv; repeat to combine (e.g. published + your own runs); "
+        "default: results/<suite>, where `toto-bench run` writes",
     )
+
+
+def results_dirs(args: argparse.Namespace) -> list[str]:
+    """The ``--results-dir`` values, or the suite's default run folder (:func:`default_results_dir`)."""
+    return list(args.results_dir) if args.results_dir else [default_results_dir(args.suite)]

@@ -13,7 +13,15 @@ import pandas as pd
 
 from toto_bench.boards.document import BREAKDOWN_CHOICES, TIES, StatsOptions, build_document
 from toto_bench.boards.render import FORMATS
-from toto_bench.cli.common import EPILOG, add_board_inputs, board_properties, positive_int, split, warn
+from toto_bench.cli.common import (
+    EPILOG,
+    add_board_inputs,
+    board_properties,
+    positive_int,
+    results_dirs,
+    split,
+    warn,
+)
 from toto_bench.engine.results import ResultsError
 
 
@@ -21,7 +29,7 @@ def _document(args: argparse.Namespace, properties: Path | None) -> Any:
     """The board document of the command's flags (``build_document``)."""
     return build_document(
         suite=args.suite,
-        results_dirs=list(args.results_dir),
+        results_dirs=results_dirs(args),
         properties=properties,
         fmt=args.format,
         breakdown=args.breakdown,

@@ -27,6 +27,8 @@ def _list(args: argparse.Namespace) -> int:
             ("boom", "7413 configs", "Datadog/BOOM; env BOOM; properties boom_properties.json"),
             ("boomlet", "96 configs", "the 32-dataset BOOM subset; properties boomlet_properties.json"),
             ("gift-eval", "97 configs", "Salesforce/GiftEval; env GIFT_EVAL"),
+            ("demo", "10 configs", "shipped in the package (Saugeen flow, US births); GIFT-Eval rules"),
+            ("FILE.yaml", "yours", "a suite file of `toto-bench data convert`; GIFT-Eval rules"),
             ("time", "98 tasks", "Real-TSF/TIME; env TIME_DATASET"),
             ("lsf", "32 configs", "TSLib CSVs (ETT, weather, electricity, traffic, exchange); env LSF_DATA"),
         ]

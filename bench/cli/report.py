@@ -14,6 +14,7 @@ from toto_bench.cli.common import (
     add_board_inputs,
     board_properties,
     positive_int,
+    results_dirs,
     split,
     warn,
 )
@@ -27,7 +28,7 @@ def _report(args: argparse.Namespace) -> int:
         raise UserError("--plot chooses configs of --forecasts RUN_DIR; give the run folder too")
     path = write_report(
         suite=args.suite,
-        results_dirs=list(args.results_dir),
+        results_dirs=results_dirs(args),
         output=Path(args.output),
         properties=properties,
         ties=args.ties,

@@ -8,7 +8,15 @@ from pathlib import Path
 from typing import Any
 
 from toto_bench.adapters.registry import check_overrides, get_model_spec
-from toto_bench.cli.common import EPILOG, UserError, non_negative_int, positive_int, split, suite_properties
+from toto_bench.cli.common import (
+    EPILOG,
+    UserError,
+    non_negative_int,
+    positive_int,
+    split,
+    suite_argument,
+    suite_properties,
+)
 from toto_bench.engine.executors import (
     EXECUTORS,
     Executor,
@@ -71,10 +79,11 @@ def _run(args: argparse.Namespace) -> int:
     executor = _executor(args)
     overrides = _model_overrides(args)
     suite = get_suite(args.suite, suite_properties(args))
-    settings = {**spec.settings_for(args.suite), **overrides}
+    rules = suite.board or suite.name  # the demo and custom suites take the model's GIFT-Eval settings
+    settings = {**spec.settings_for(rules), **overrides}
     allow_nan = args.allow_nan_forecast
     if allow_nan is None:  # the official notebook's choice for this model and suite
-        allow_nan = spec.allows_nan_forecast(args.suite)
+        allow_nan = spec.allows_nan_forecast(rules)
     options = RunOptions(
         datasets=split(args.datasets),
         terms=split(args.terms),
@@ -90,7 +99,7 @@ def _run(args: argparse.Namespace) -> int:
         wait=args.wait,
         model_card={"model_type": spec.card_model_type} if spec.card_model_type else {},
     )
-    summary = run_suite(suite, args.model, ModelRecipe(args.model, args.suite, overrides), options)
+    summary = run_suite(suite, args.model, ModelRecipe(args.model, rules, overrides), options)
     if summary.complete:
         print(
             f"{summary.results_csv}: {summary.computed} configs computed, {summary.skipped} reused "
@@ -125,7 +134,13 @@ def register(sub: Any) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog=EPILOG,
     )
-    run.add_argument("--suite", required=True, choices=RUN_SUITES, help="benchmark suite")
+    run.add_argument(
+        "--suite",
+        required=True,
+        type=suite_argument(RUN_SUITES),
+        metavar="{" + ",".join(RUN_SUITES) + "} or SUITE.yaml",
+        help="benchmark suite, or a suite file written by `toto-bench data convert` (docs/custom-data.md)",
+    )
     run.add_argument("--model", required=True, help="registered model name (see `toto-bench list models`)")
     run.add_argument(
         "--data-dir",

@@ -42,6 +42,9 @@ class Source:
     #: storage names known without looking at the disk (empty: any name matching ``pattern``)
     known: tuple[str, ...] = ()
     pattern: re.Pattern[str] | None = None
+    #: the data root when neither ``--data-dir`` nor the env var is set (data shipped with the package or
+    #: beside a suite file); ``None``: the download cache
+    default_root: Path | None = None
 
 
 #: The data sources by suite; each suite module registers its own (``SOURCES.setdefault(...)``) on import:
@@ -88,18 +91,22 @@ def default_cache_dir(suite: str) -> Path:
 
 
 def resolve_data_dir(suite: str, data_dir: str | os.PathLike[str] | None = None) -> Path:
-    """The data root: ``data_dir`` (``--data-dir``), else ``$GIFT_EVAL`` / ``$BOOM``, else the cache dir."""
+    """The data root: ``data_dir`` (``--data-dir``), else ``$GIFT_EVAL`` / ``$BOOM``, else the source's
+    ``default_root`` (the demo suite's packaged data, a custom suite's folder), else the cache dir."""
     return _resolve(suite, data_dir)[0]
 
 
 def _resolve(suite: str, data_dir: str | os.PathLike[str] | None) -> tuple[Path, str]:
     """The data root and where it came from, for error messages."""
-    env_var = source(suite).env_var
+    src = source(suite)
+    env_var = src.env_var
     if data_dir is not None:
         return Path(data_dir).expanduser(), "from --data-dir"
-    env = os.environ.get(env_var)
+    env = os.environ.get(env_var) if env_var else None
     if env:
         return Path(env).expanduser(), f"from ${env_var}"
+    if src.default_root is not None:
+        return src.default_root, f"the {src.suite} suite's own data folder"
     return default_cache_dir(suite), f"the default cache; ${env_var} is not set"
 
 
@@ -243,6 +250,11 @@ def load_dataset(suite: str, name: str, data_dir: str | os.PathLike[str] | None 
 
 def _not_found(suite: str, name: str, root: Path, origin: str) -> DatasetNotFoundError:
     src = source(suite)
+    if not src.repo_id:  # data that is not downloaded: the demo suite's package folder, a custom suite's
+        return DatasetNotFoundError(
+            f"{src.suite} dataset {name!r} not found: expected the folder {root / name} (data root {root}, "
+            f"{origin}); write it with `toto-bench data convert` or point --data-dir at its data root"
+        )
     return DatasetNotFoundError(
         f"{src.suite} dataset {name!r} not found: expected the folder {name!r} of the Hugging Face dataset "
         f"repo {src.repo_id!r} at {root / name} (data root {root}, {origin}"

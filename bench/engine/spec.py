@@ -47,6 +47,8 @@ class Suite:
         protocol_options: the run options the protocol takes (LSF: ``context_length``, ``stride``, from
             ``toto-bench run --context-length/--stride``); any other is an error naming these.
         term_names: the valid terms (``short/medium/long``; LSF: the horizons ``96/192/336/720``).
+        board: the leaderboard its results go on (``gift-eval`` for the demo and custom suites, which
+            follow GIFT-Eval's rules); ``""``: the suite's own board (``name``).
     """
 
     name: str
@@ -56,6 +58,7 @@ class Suite:
     protocol: type[SuiteProtocol]
     protocol_options: tuple[str, ...] = ()
     term_names: tuple[str, ...] = TERMS
+    board: str = ""
 
     def dataset(self, storage_name: str) -> DatasetSpec:
         """The spec of ``storage_name``; unknown names get close matches."""

@@ -309,9 +309,20 @@ class Task:
 
 
 def build_task(
-    *, config: str, storage_name: str, term: str, freq: str, min_length: int, target_dim: int
+    *,
+    config: str,
+    storage_name: str,
+    term: str,
+    freq: str,
+    min_length: int,
+    target_dim: int,
+    base_horizon: int | None = None,
+    windows: int | None = None,
 ) -> Task:
     """Derive H, W and the seasonality of one config from its dataset summary, checking the data fits.
+
+    ``base_horizon`` (the short-term H; medium/long multiply it by 10/15) and ``windows`` replace GIFT-Eval's
+    horizon and window rules when given (custom suites' overrides).
 
     Raises:
         ValueError: for an unknown term or frequency, ``target_dim < 1``, or when the shortest series of
@@ -320,8 +331,12 @@ def build_task(
     checked_term = _check_term(term)
     if target_dim < 1:
         raise ValueError(f"dataset {storage_name!r}: target_dim must be >= 1, got {target_dim}")
-    horizon = prediction_length(freq, checked_term, storage_name)
-    windows = num_windows(min_length, horizon, storage_name)
+    if base_horizon is not None:
+        horizon = base_horizon * TERM_MULTIPLIER[checked_term]
+    else:
+        horizon = prediction_length(freq, checked_term, storage_name)
+    if windows is None:
+        windows = num_windows(min_length, horizon, storage_name)
     try:
         window_cuts(min_length, horizon, windows)
     except ValueError as exc:

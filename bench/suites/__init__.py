@@ -23,7 +23,7 @@ from pathlib import Path
 
 from toto_bench.engine.spec import DatasetSpec, Suite
 from toto_bench.engine.tasks import freq_label
-from toto_bench.suites import gift_eval, lsf
+from toto_bench.suites import custom, demo, gift_eval, lsf
 from toto_bench.suites import time as timebench
 from toto_bench.suites.boom import BoomProperties
 
@@ -33,12 +33,13 @@ __all__ = [
     "DatasetSpec",
     "Suite",
     "get_suite",
+    "is_suite_file",
     "locate_properties",
     "properties_filename",
 ]
 
 #: Suites the run engine knows (TIME and LSF have their own protocol variants).
-RUN_SUITES: tuple[str, ...] = ("gift-eval", "boom", "boomlet", "time", "lsf")
+RUN_SUITES: tuple[str, ...] = ("demo", "gift-eval", "boom", "boomlet", "time", "lsf")
 
 #: Public source of the BOOM properties files (DataDog/toto on GitHub), used when no local copy is given.
 BOOM_PROPERTIES_URL = "https://raw.githubusercontent.com/DataDog/toto/main/boom/{name}"
@@ -49,7 +50,9 @@ def _gift_eval_suite() -> Suite:
         DatasetSpec(name, gift_eval.terms_of(name), gift_eval.domain_of(name))
         for name in gift_eval.STORAGE_NAMES
     )
-    return Suite("gift-eval", "gift-eval", specs, gift_eval.config_name, gift_eval.GiftEvalProtocol)
+    return Suite(
+        "gift-eval", "gift-eval", specs, gift_eval.config_name, gift_eval.GiftEvalProtocol, board="gift-eval"
+    )
 
 
 def _boom_suite(name: str, properties: BoomProperties) -> Suite:
@@ -96,10 +99,20 @@ def _lsf_suite() -> Suite:
     )
 
 
+def is_suite_file(name: str | os.PathLike[str]) -> bool:
+    """Whether ``name`` names a suite file (``*.yaml`` / ``*.yml``, :mod:`toto_bench.suites.custom`)."""
+    return str(name).endswith((".yaml", ".yml"))
+
+
 def get_suite(name: str, properties: BoomProperties | None = None) -> Suite:
-    """The suite ``name``; BOOM and Boomlet need their properties file (see :func:`locate_properties`)."""
+    """The suite ``name``, or the custom suite of the suite file ``name`` (``*.yaml``); BOOM and Boomlet
+    need their properties file (see :func:`locate_properties`)."""
+    if is_suite_file(name):
+        return custom.load_suite(name)
     if name == "gift-eval":
         return _gift_eval_suite()
+    if name == "demo":
+        return demo.suite()
     if name == "time":
         return _time_suite()
     if name == "lsf":
