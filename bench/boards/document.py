@@ -43,6 +43,7 @@ from toto_bench.metrics.aggregate import check_ties
 from toto_bench.suites import get_suite
 from toto_bench.suites.boom import BoomProperties
 from toto_bench.suites.lsf import dataset_order, load_lsf_results
+from toto_bench.suites.metadata import packaged_path
 
 LEADERBOARD_SUITES: tuple[str, ...] = ("boom", "boomlet", "gift-eval", "time", "lsf")
 TIES: tuple[str, ...] = ("first", "average")
@@ -310,9 +311,8 @@ def compute_board(
             f"(--suite {', '.join(METADATA_SUITES)}); the {suite!r} board has none"
         )
     if suite in ("boom", "boomlet"):
-        if properties is None:
-            raise ValueError(f"suite {suite!r} needs its properties file (--properties)")
-        props = BoomProperties.from_json(properties)
+        # No --properties and none beside the results: the packaged upstream copy.
+        props = BoomProperties.from_json(properties if properties is not None else packaged_path(suite))
         if partial:
             results, props = _partial_boom(load_results(results_dirs), props, suite, warn)
         else:
