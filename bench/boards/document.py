@@ -300,7 +300,7 @@ def compute_board(
 
     Raises:
         ResultsError: a malformed or incomplete results file (named in the message).
-        ValueError: an unknown suite or tie rule, or a missing properties file for BOOM.
+        ValueError: an unknown suite or tie rule (BOOM without properties uses the packaged copy).
     """
     rule = check_ties(ties)
     if partial and suite not in PARTIAL_SUITES:
