@@ -670,8 +670,7 @@ for _name, _ckpt in BOLT_CHECKPOINTS.items():
             family="chronos",
             checkpoint=_ckpt,
             description=(
-                f"Chronos-Bolt {_name.rsplit('-', 1)[-1]} ({_ckpt}), univariate, pipeline.predict deciles "
-                "(needs toto-bench[chronos])"
+                f"Chronos-Bolt {_name.rsplit('-', 1)[-1]} ({_ckpt}), univariate, pipeline.predict deciles"
             ),
             defaults=dict(_BOLT_SETTINGS),
             suite_settings={s: dict(_BOLT_SETTINGS) for s in ("gift-eval", "boom", "boomlet")},
@@ -695,7 +694,7 @@ register(
         checkpoint=CHRONOS2_CHECKPOINT,
         description=(
             "Chronos-2 (amazon/chronos-2), multivariate, predict_quantiles with cross-learning per window "
-            "index (needs toto-bench[chronos])"
+            "index"
         ),
         defaults=dict(_CHRONOS2_DEFAULTS),
         suite_settings={

@@ -7,6 +7,7 @@ Every family file imports torch and its model package lazily (inside the adapter
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import logging
 import os
 from collections.abc import Callable, Sequence
@@ -19,15 +20,73 @@ log = logging.getLogger("toto_bench.adapters")
 
 T = TypeVar("T")
 
-#: extra name → the install command printed when its packages are missing.
+#: The torch build the model families are tested with; installed first (``.ci/install-model-extras.sh``).
+TORCH_SPEC = "torch==2.13.0"
+
+#: Install extras of the model families (``.ci/install-model-extras.sh FAMILY`` accepts each).
+MODEL_EXTRAS: tuple[str, ...] = ("toto2", "toto1", "chronos", "moirai", "timesfm", "stats")
+
+#: extra → the modules whose presence shows it is installed (the checks of install-model-extras.sh step 4).
+EXTRA_MODULES: dict[str, tuple[str, ...]] = {
+    "toto2": ("toto2",),
+    "toto1": ("toto.model.toto",),
+    "chronos": ("chronos",),
+    "moirai": ("uni2ts.model.moirai", "uni2ts.model.moirai2"),
+    "timesfm": ("timesfm",),
+    "stats": ("statsforecast",),
+}
+
+#: extra → the packages installed after it without their declared dependencies (their pins do not fit).
+NO_DEPS_PACKAGES: dict[str, str] = {
+    "toto2": "--no-deps --ignore-requires-python toto-2==2.0.0 dd-unit-scaling==0.1.0",
+    "toto1": "--no-deps toto-ts==0.2.0",
+    "moirai": "--no-deps uni2ts==2.0.0",
+}
+
+
+def _check_extra(extra: str) -> str:
+    if extra not in MODEL_EXTRAS:
+        raise ValueError(f"unknown model extra {extra!r}; valid: {', '.join(MODEL_EXTRAS)}")
+    return extra
+
+
+def install_command(extra: str) -> str:
+    """The one install command of a model extra, in a checkout: ``bash .ci/install-model-extras.sh EXTRA``."""
+    return f"bash .ci/install-model-extras.sh {_check_extra(extra)}"
+
+
+def pip_install_command(extra: str) -> str:
+    """What a pip-only user (no checkout) runs: the same steps as :func:`install_command`, spelled out."""
+    steps = [f'pip install "toto-bench[{_check_extra(extra)}]"']
+    if extra != "stats":
+        steps[0] = f'pip install {TORCH_SPEC} "toto-bench[{extra}]"'
+    if extra in NO_DEPS_PACKAGES:
+        steps.append(f"pip install {NO_DEPS_PACKAGES[extra]}")
+    return " && ".join(steps)
+
+
+def install_hint(extra: str) -> str:
+    """The install hint every message and doc gives: the checkout command, then the pip-only one."""
+    return f"{install_command(extra)} (in a checkout; with pip only: {pip_install_command(extra)})"
+
+
+def extra_installed(extra: str) -> bool:
+    """Whether the packages of ``extra`` are importable (found on the path; nothing is imported but the
+    top-level packages that :func:`importlib.util.find_spec` needs for a dotted name)."""
+    for module in EXTRA_MODULES[_check_extra(extra)]:
+        try:
+            if importlib.util.find_spec(module) is None:
+                return False
+        except (ImportError, ValueError):
+            return False
+    return extra == "stats" or importlib.util.find_spec("torch") is not None
+
+
+#: extra name → the install hint printed when its packages are missing (torch: any torch family's).
 INSTALL_HINTS: dict[str, str] = {
-    "toto2": "bash .ci/install-model-extras.sh toto2",
-    "toto1": "bash .ci/install-model-extras.sh toto1",
-    "chronos": 'pip install "toto-bench[chronos]"',
-    "moirai": "bash .ci/install-model-extras.sh moirai",
-    "timesfm": 'pip install "toto-bench[timesfm]"',
-    "stats": 'pip install "toto-bench[stats]"',
-    "torch": "pip install torch==2.13.0 (CPU; on a GPU machine the CUDA build for your driver)",
+    **{extra: install_hint(extra) for extra in MODEL_EXTRAS},
+    "torch": f"bash .ci/install-model-extras.sh FAMILY (in a checkout; it installs {TORCH_SPEC} first; with "
+    f"pip only: pip install {TORCH_SPEC}, on a GPU machine the CUDA build for your driver)",
 }
 
 
@@ -40,7 +99,7 @@ def require(module: str, extra: str) -> ModuleType:
     try:
         return importlib.import_module(module)
     except ImportError as exc:
-        hint = INSTALL_HINTS.get(extra, f'pip install "toto-bench[{extra}]"')
+        hint = INSTALL_HINTS.get(extra, f"pip install the package providing {module!r}")
         raise MissingExtraError(
             f"the {extra!r} model family needs the package providing {module!r} ({exc.name or exc}); "
             f"install it with: {hint}"

@@ -40,7 +40,7 @@ from typing import Any, ClassVar, Literal
 import numpy as np
 
 from toto_bench.adapters.base import QUANTILE_LEVELS, QuantileForecast
-from toto_bench.adapters.common import as_context
+from toto_bench.adapters.common import as_context, install_hint
 from toto_bench.adapters.registry import ModelSpec, register
 
 __all__ = [
@@ -57,7 +57,7 @@ __all__ = [
 
 AllNanPolicy = Literal["raise", "zero"]
 
-STATS_INSTALL_HINT = 'pip install "toto-bench[stats]"'
+STATS_INSTALL_HINT = install_hint("stats")
 
 _NEED_DATA = "statistical models need at least one time step"
 
@@ -724,7 +724,7 @@ for _name, _settings in AUTO_MODEL_SETTINGS.items():
             family="statistical",
             description=(
                 f"statsforecast {_settings['class']}({_params}), last {_settings['context_length']} points, "
-                "per-call time limit with seasonal-naive fallback (needs toto-bench[stats])"
+                "per-call time limit with seasonal-naive fallback"
             ),
         )
     )

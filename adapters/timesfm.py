@@ -397,10 +397,7 @@ register(
         factory=TimesFMForecaster,
         family="timesfm",
         checkpoint=CHECKPOINT,
-        description=(
-            "TimesFM 2.5 200M (univariate; the notebooks' ForecastConfig; deciles, no mean; "
-            "needs toto-bench[timesfm])"
-        ),
+        description=("TimesFM 2.5 200M (univariate; the notebooks' ForecastConfig; deciles, no mean)"),
         suite_settings={
             "boom": dict(_BOOM),
             "boomlet": dict(_BOOM),

@@ -469,7 +469,7 @@ register(
         checkpoint=CHECKPOINT,
         description=(
             "Toto 1.0 (Toto-Open-Base-1.0; multivariate; sample quantiles 0.025, 0.1..0.9, 0.975 + sample "
-            "mean; needs toto-bench[toto1])"
+            "mean)"
         ),
         # Recorded in every run's settings (and so in the results key): the MSIS bounds are read, not
         # extrapolated, which changes MSIS.

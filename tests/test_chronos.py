@@ -26,13 +26,13 @@ import numpy as np
 import pytest
 
 from toto_bench.adapters.base import QUANTILE_LEVELS, Forecaster
-from toto_bench.adapters.common import MissingExtraError
+from toto_bench.adapters.common import MissingExtraError, install_hint
 from toto_bench.adapters.registry import available_models, build_model
 from toto_bench.engine.forecasting import forecast_series
 from toto_bench.engine.tasks import Task, window_cuts
 
-chronos = pytest.importorskip("chronos", reason="the chronos extra: pip install 'toto-bench[chronos]'")
-torch = pytest.importorskip("torch")
+chronos = pytest.importorskip("chronos", reason=f"chronos is not installed: {install_hint('chronos')}")
+torch = pytest.importorskip("torch", reason=f"torch is not installed: {install_hint('chronos')}")
 
 from toto_bench.adapters.chronos import (  # noqa: E402  (after the importorskip guards)
     Chronos2Forecaster,

@@ -96,17 +96,13 @@ def test_a_model_from_a_second_results_dir_joins_the_board(
     assert table.loc["my_model", "Rank-6750-scaled"] > table.loc["chronos_2", "Rank-6750-scaled"]
 
 
-def test_missing_properties_file_is_a_clear_error(
-    boom: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+def test_a_missing_explicit_properties_file_is_a_clear_error(
+    boom: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    results = tmp_path / "r" / "results"
-    shutil.copytree(boom / "results" / "seasonalnaive", results / "seasonalnaive")
-    monkeypatch.delenv("BOOM", raising=False)
-    monkeypatch.setattr("toto_bench.suites.BOOM_PROPERTIES_URL", "http://127.0.0.1:9/{name}")
-    monkeypatch.setenv("HOME", str(tmp_path))
-    assert main(["leaderboard", "--suite", "boom", "--results-dir", str(results)]) == 2
+    absent = tmp_path / "absent_properties.json"
+    assert main(_board(boom, "--properties", str(absent))) == 2
     err = capsys.readouterr().err
-    assert "boom_properties.json not found" in err and "--properties" in err
+    assert f"--properties {absent}: no such file" in err and "packaged" in err
 
 
 def test_a_malformed_results_file_is_named(

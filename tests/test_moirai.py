@@ -33,8 +33,10 @@ import layouts
 import numpy as np
 import pytest
 
-pytest.importorskip("uni2ts.model.moirai")
-torch = pytest.importorskip("torch")
+from toto_bench.adapters.common import install_hint
+
+pytest.importorskip("uni2ts.model.moirai", reason=f"uni2ts is not installed: {install_hint('moirai')}")
+torch = pytest.importorskip("torch", reason=f"torch is not installed: {install_hint('moirai')}")
 pd = pytest.importorskip("pandas")
 
 from toto_bench.adapters import moirai as M  # noqa: E402

@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from toto_bench.adapters.common import install_hint
 from toto_bench.adapters.registry import build_model
 from toto_bench.adapters.statistical import AutoStatsForecaster
 from toto_bench.cli import main
@@ -497,8 +498,8 @@ def _safetensors_numel(path: Path, skip: set[str]) -> int:
 def test_toto2_checkpoint_from_the_hf_cache_is_fully_described(
     tmp_path: Path, block: int | None, mode: str
 ) -> None:
-    pytest.importorskip("torch")
-    pytest.importorskip("toto2", reason="toto-2 is not installed (bash .ci/install-model-extras.sh toto2)")
+    pytest.importorskip("torch", reason=f"torch is not installed: {install_hint('toto2')}")
+    pytest.importorskip("toto2", reason=f"toto-2 is not installed: {install_hint('toto2')}")
     from toto_bench.adapters.toto2 import TINY_TEST_CONFIG, Toto2Forecaster, build_test_checkpoint
 
     source = build_test_checkpoint(tmp_path / "ckpt")

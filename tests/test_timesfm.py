@@ -20,9 +20,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from toto_bench.adapters.common import install_hint
+
 warnings.filterwarnings("ignore", message="Using `json`-module")
-torch = pytest.importorskip("torch")
-pytest.importorskip("timesfm.timesfm_2p5.timesfm_2p5_torch", reason="needs toto-bench[timesfm]")
+torch = pytest.importorskip("torch", reason=f"torch is not installed: {install_hint('timesfm')}")
+pytest.importorskip(
+    "timesfm.timesfm_2p5.timesfm_2p5_torch", reason=f"timesfm is not installed: {install_hint('timesfm')}"
+)
 from timesfm import configs  # noqa: E402
 from timesfm.timesfm_2p5 import timesfm_2p5_base, timesfm_2p5_torch  # noqa: E402
 

@@ -25,9 +25,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from toto_bench.adapters.common import install_hint
+
 warnings.filterwarnings("ignore", message="Using `json`-module")
-torch = pytest.importorskip("torch")
-pytest.importorskip("toto.inference.gluonts_predictor", reason="needs toto-bench[toto1]")
+torch = pytest.importorskip("torch", reason=f"torch is not installed: {install_hint('toto1')}")
+pytest.importorskip(
+    "toto.inference.gluonts_predictor", reason=f"toto-ts is not installed: {install_hint('toto1')}"
+)
 from gluonts.dataset.common import ListDataset  # noqa: E402
 from gluonts.dataset.split import split  # noqa: E402
 from gluonts.model.evaluation import evaluate_forecasts  # noqa: E402

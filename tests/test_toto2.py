@@ -22,10 +22,10 @@ import layouts
 import numpy as np
 import pytest
 
-torch = pytest.importorskip("torch")
-toto2 = pytest.importorskip(
-    "toto2", reason="toto-2 is not installed (bash .ci/install-model-extras.sh toto2)"
-)
+from toto_bench.adapters.common import install_hint
+
+torch = pytest.importorskip("torch", reason=f"torch is not installed: {install_hint('toto2')}")
+toto2 = pytest.importorskip("toto2", reason=f"toto-2 is not installed: {install_hint('toto2')}")
 
 from toto2.model import ffill_imputation  # noqa: E402
 

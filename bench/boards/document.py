@@ -54,6 +54,7 @@ from toto_bench.metrics.aggregate import check_ties
 from toto_bench.suites import get_suite
 from toto_bench.suites.boom import BoomProperties
 from toto_bench.suites.lsf import dataset_order, load_lsf_results
+from toto_bench.suites.metadata import packaged_path
 
 LEADERBOARD_SUITES: tuple[str, ...] = ("boom", "boomlet", "gift-eval", "demo", "time", "lsf")
 TIES: tuple[str, ...] = ("first", "average")
@@ -344,7 +345,7 @@ def compute_board(
 
     Raises:
         ResultsError: a malformed or incomplete results file (named in the message).
-        ValueError: an unknown suite or tie rule, or a missing properties file for BOOM.
+        ValueError: an unknown suite or tie rule (BOOM without properties uses the packaged copy).
     """
     rule = check_ties(ties)
     if partial and board_of(suite) not in PARTIAL_SUITES:
@@ -359,9 +360,8 @@ def compute_board(
             "--rerank re-ranks among the models a filter keeps: give --model-type or --exclude-leakage"
         )
     if suite in ("boom", "boomlet"):
-        if properties is None:
-            raise ValueError(f"suite {suite!r} needs its properties file (--properties)")
-        props = BoomProperties.from_json(properties)
+        # No --properties and none beside the results: the packaged upstream copy.
+        props = BoomProperties.from_json(properties if properties is not None else packaged_path(suite))
         if partial:
             results, props = _partial_boom(load_results(results_dirs), props, suite, warn)
         else:

@@ -62,12 +62,17 @@ from toto_bench.suites.boom import BoomProperties
 __all__ = [
     "IMPORT_SUITES",
     "PROVENANCE_FILENAME",
+    "PUBLISHED",
+    "DownloadError",
     "ImportLimits",
     "ImportedModel",
     "ModelSource",
+    "PublishedResults",
     "find_model_folders",
     "import_results",
     "materialize",
+    "offline_hint",
+    "published_source",
     "run_import",
 ]
 
@@ -255,6 +260,69 @@ def _safe_extract_tar(archive: Path, dest: Path, limits: ImportLimits, inner: st
         tf.extractall(dest, members=members)
 
 
+class DownloadError(ResultsError):
+    """An http(s) source could not be fetched (offline, unreachable, HTTP error)."""
+
+
+@dataclass(frozen=True)
+class PublishedResults:
+    """Where a suite's official published results live: a GitHub repository folder at a revision."""
+
+    suite: str
+    repo: str  # owner/name on GitHub
+    folder: str  # the results folder inside the repository
+    revision: str  # pinned default (the revision the shared reference copy was taken at)
+
+    def archive_url(self, revision: str | None = None) -> str:
+        """The GitHub archive (``.tar.gz``) of the repository at ``revision`` (default: the pinned one)."""
+        return f"https://github.com/{self.repo}/archive/{revision or self.revision}.tar.gz"
+
+    def inner(self, revision: str | None = None) -> str:
+        """The results folder inside that archive: ``<repo name>-<revision>/<folder>``."""
+        return f"{self.repo.split('/')[1]}-{revision or self.revision}/{self.folder}"
+
+
+#: The official published results of each suite (``toto-bench import --published``). The default revisions
+#: are those of the project's reference copies (``../shared/data/boom/MANIFEST.md``,
+#: ``../shared/data/gift-eval/SOURCES.md``).
+PUBLISHED: dict[str, PublishedResults] = {
+    "boom": PublishedResults(
+        "boom", "DataDog/toto", "boom/results", "46bd92adeeef6b3c2afb21008659f607fa203e38"
+    ),
+    "gift-eval": PublishedResults(
+        "gift-eval", "SalesforceAIResearch/gift-eval", "results", "4fd98a9f803a0266f062737281555ddcd220bf81"
+    ),
+}
+
+
+def published_source(suite: str, revision: str | None = None, url: str | None = None) -> str:
+    """The ``--from`` source of the published results of ``suite``: ``<archive URL>#<inner folder>``.
+
+    ``url`` replaces the GitHub archive address (``{rev}`` in it is replaced by the revision), e.g. a mirror.
+
+    Raises:
+        ValueError: a suite without published results (naming the valid ones).
+    """
+    if suite not in PUBLISHED:
+        raise ValueError(f"--published is for {', '.join(PUBLISHED)}, not {suite!r}")
+    published = PUBLISHED[suite]
+    rev = revision or published.revision
+    address = url.replace("{rev}", rev) if url else published.archive_url(rev)
+    return f"{address}#{published.inner(rev)}"
+
+
+def offline_hint(suite: str, revision: str | None = None) -> str:
+    """What to download by hand when ``--published`` cannot reach GitHub, and the ``--from`` to run then."""
+    published = PUBLISHED[suite]
+    rev = revision or published.revision
+    archive = f"{published.repo.split('/')[1]}-{rev}.tar.gz"
+    return (
+        f"download {published.archive_url(rev)} by hand (browser, or: curl -L -o {archive} "
+        f"{published.archive_url(rev)}), unpack it (tar xzf {archive}), then run: toto-bench import "
+        f"--suite {suite} --from {published.inner(rev)}"
+    )
+
+
 def _download(address: str, archive: Path, limits: ImportLimits) -> None:
     """Stream ``address`` into ``archive``, stopping at ``limits.download_bytes``."""
     request = urllib.request.Request(address, headers={"User-Agent": f"toto-bench/{__version__}"})
@@ -277,7 +345,7 @@ def _download(address: str, archive: Path, limits: ImportLimits) -> None:
     except (urllib.error.URLError, OSError, ValueError) as exc:
         if isinstance(exc, ResultsError):
             raise
-        raise ResultsError(f"{address}: download failed ({type(exc).__name__}: {exc})") from exc
+        raise DownloadError(f"{address}: download failed ({type(exc).__name__}: {exc})") from exc
 
 
 def _fetch_archive(url: str, workdir: Path, limits: ImportLimits | None = None) -> Path:
@@ -553,9 +621,30 @@ def run_import(args: argparse.Namespace) -> int:
     models = None
     if args.models:
         models = [m.strip() for value in args.models for m in value.split(",") if m.strip()]
-    done = import_results(
+    published = getattr(args, "published", False)
+    if published == (args.source is not None):
+        raise ValueError("give exactly one of --from PATH_OR_URL and --published")
+    if not published and (args.revision or args.published_url):
+        raise ValueError("--revision and --published-url go with --published")
+    source = published_source(args.suite, args.revision, args.published_url) if published else args.source
+    try:
+        done = _import_from(args, source, models)
+    except DownloadError as exc:
+        if not published:
+            raise
+        raise DownloadError(f"{exc}; {offline_hint(args.suite, args.revision)}") from exc
+    target = Path(args.results_root) / args.suite
+    print(
+        f"{len(done)} {args.suite} model(s) imported into {target}; compare with: toto-bench leaderboard "
+        f"--suite {args.suite} --results-dir {target}"
+    )
+    return 0
+
+
+def _import_from(args: argparse.Namespace, source: str, models: list[str] | None) -> list[ImportedModel]:
+    return import_results(
         args.suite,
-        args.source,
+        source,
         results_root=args.results_root,
         models=models,
         force=args.force,
@@ -568,9 +657,3 @@ def run_import(args: argparse.Namespace) -> int:
             members=args.max_files,
         ),
     )
-    target = Path(args.results_root) / args.suite
-    print(
-        f"{len(done)} {args.suite} model(s) imported into {target}; compare with: toto-bench leaderboard "
-        f"--suite {args.suite} --results-dir {target}"
-    )
-    return 0

@@ -11,6 +11,7 @@ command            module
 ``download``       :mod:`toto_bench.cli.download`
 ``list``           :mod:`toto_bench.cli.listing`
 ``data convert``   :mod:`toto_bench.cli.data`
+``doctor``         :mod:`toto_bench.cli.doctor`
 =================  ============================================================================
 """
 
@@ -22,7 +23,7 @@ import sys
 from collections.abc import Sequence
 
 from toto_bench import __version__
-from toto_bench.cli import data, download, importing, leaderboard, listing, report, run, score
+from toto_bench.cli import data, doctor, download, importing, leaderboard, listing, report, run, score
 from toto_bench.cli.common import EPILOG, UserError
 from toto_bench.engine.data import DataError
 from toto_bench.engine.lock import FolderLockedError
@@ -43,7 +44,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"toto-bench {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for command in (leaderboard, importing, run, download, report, score, listing, data):
+    for command in (leaderboard, importing, run, download, report, score, listing, data, doctor):
         command.register(sub)
     return parser
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from toto_bench.boards.importer import IMPORT_SUITES, ImportLimits, run_import
+from toto_bench.boards.importer import IMPORT_SUITES, PUBLISHED, ImportLimits, run_import
 from toto_bench.cli.common import EPILOG
 
 
@@ -30,9 +30,27 @@ def register(sub: Any) -> None:
     imp.add_argument(
         "--from",
         dest="source",
-        required=True,
         metavar="PATH_OR_URL",
         help="local folder, hf://datasets/<owner>/<name>/<path>, or http(s)://...{.zip,.tar.gz}[#sub/folder]",
+    )
+    imp.add_argument(
+        "--published",
+        action="store_true",
+        help="instead of --from: the official published results (boom: DataDog/toto boom/results; "
+        "gift-eval: SalesforceAIResearch/gift-eval results/) as a GitHub archive at a pinned revision",
+    )
+    imp.add_argument(
+        "--revision",
+        metavar="REV",
+        help="with --published: the upstream commit or tag (default: "
+        + ", ".join(f"{s} {p.revision[:7]}" for s, p in PUBLISHED.items())
+        + ")",
+    )
+    imp.add_argument(
+        "--published-url",
+        metavar="URL",
+        help="with --published: fetch the archive from URL instead of GitHub ({rev} is replaced by the "
+        "revision), e.g. a mirror",
     )
     imp.add_argument(
         "--results-root",

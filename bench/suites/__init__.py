@@ -16,19 +16,16 @@ One protocol engine (:mod:`toto_bench.engine.runner`) serves every suite; a suit
 from __future__ import annotations
 
 import os
-import urllib.error
-import urllib.request
 from collections.abc import Sequence
 from pathlib import Path
 
 from toto_bench.engine.spec import DatasetSpec, Suite
 from toto_bench.engine.tasks import freq_label
-from toto_bench.suites import custom, demo, gift_eval, lsf
+from toto_bench.suites import custom, demo, gift_eval, lsf, metadata
 from toto_bench.suites import time as timebench
 from toto_bench.suites.boom import BoomProperties
 
 __all__ = [
-    "BOOM_PROPERTIES_URL",
     "RUN_SUITES",
     "DatasetSpec",
     "Suite",
@@ -40,9 +37,6 @@ __all__ = [
 
 #: Suites the run engine knows (TIME and LSF have their own protocol variants).
 RUN_SUITES: tuple[str, ...] = ("demo", "gift-eval", "boom", "boomlet", "time", "lsf")
-
-#: Public source of the BOOM properties files (DataDog/toto on GitHub), used when no local copy is given.
-BOOM_PROPERTIES_URL = "https://raw.githubusercontent.com/DataDog/toto/main/boom/{name}"
 
 
 def _gift_eval_suite() -> Suite:
@@ -106,7 +100,7 @@ def is_suite_file(name: str | os.PathLike[str]) -> bool:
 
 def get_suite(name: str, properties: BoomProperties | None = None) -> Suite:
     """The suite ``name``, or the custom suite of the suite file ``name`` (``*.yaml``); BOOM and Boomlet
-    need their properties file (see :func:`locate_properties`)."""
+    use ``properties``, else the packaged copy (:mod:`.metadata`)."""
     if is_suite_file(name):
         return custom.load_suite(name)
     if name == "gift-eval":
@@ -119,7 +113,7 @@ def get_suite(name: str, properties: BoomProperties | None = None) -> Suite:
         return _lsf_suite()
     if name in ("boom", "boomlet"):
         if properties is None:
-            raise ValueError(f"suite {name!r} needs its properties file ({name}_properties.json)")
+            properties = BoomProperties.from_json(metadata.packaged_path(name))
         return _boom_suite(name, properties)
     raise ValueError(f"unknown suite {name!r}; valid suites: {', '.join(RUN_SUITES)}")
 
@@ -137,23 +131,24 @@ def locate_properties(
     properties: str | os.PathLike[str] | None = None,
     data_dir: str | os.PathLike[str] | None = None,
     results_dirs: Sequence[str | os.PathLike[str]] = (),
-    cache_dir: Path | None = None,
-    download: bool = True,
 ) -> Path:
-    """Find the BOOM/Boomlet properties JSON: it is data, never committed to this repo.
+    """Find the BOOM/Boomlet properties JSON.
 
     Search order: ``properties`` (explicit path); ``<data_dir>/<file>``; ``$BOOM/<file>``; ``<file>`` in the
-    folder above each results dir (the upstream ``boom/results`` + ``boom/boom_properties.json`` layout); the
-    cache (``~/.cache/toto-bench/boom/<file>``), downloading it there from DataDog/toto when ``download``.
+    folder above each results dir (the upstream ``boom/results`` + ``boom/boom_properties.json`` layout);
+    else the copy packaged in :mod:`toto_bench.suites.metadata` (DataDog/toto at the revision its
+    ``SOURCE.md`` names), so no download is ever needed.
 
     Raises:
-        FileNotFoundError: naming every place searched and how to provide the file.
+        FileNotFoundError: an explicit ``properties`` path that is not a file.
     """
     name = properties_filename(suite)
     if properties is not None:
         path = Path(properties)
         if not path.is_file():
-            raise FileNotFoundError(f"--properties {path}: no such file")
+            raise FileNotFoundError(
+                f"--properties {path}: no such file; omit --properties to use the packaged {name}"
+            )
         return path
     candidates: list[Path] = []
     if data_dir is not None:
@@ -161,26 +156,7 @@ def locate_properties(
     if os.environ.get("BOOM"):
         candidates.append(Path(os.environ["BOOM"]) / name)
     candidates += [Path(d).resolve().parent / name for d in results_dirs]
-    cache = (cache_dir or Path.home() / ".cache" / "toto-bench" / "boom") / name
-    candidates.append(cache)
     for path in candidates:
         if path.is_file():
             return path
-    problem = ""
-    if download:
-        url = BOOM_PROPERTIES_URL.format(name=name)
-        try:
-            with urllib.request.urlopen(url, timeout=20) as response:
-                payload = response.read()
-            cache.parent.mkdir(parents=True, exist_ok=True)
-            tmp = cache.with_suffix(".tmp")
-            tmp.write_bytes(payload)
-            os.replace(tmp, cache)
-            return cache
-        except (urllib.error.URLError, OSError, TimeoutError) as exc:
-            problem = f"; downloading {url} failed ({exc})"
-    searched = ", ".join(str(c) for c in candidates)
-    raise FileNotFoundError(
-        f"{name} not found (searched {searched}){problem}. Pass --properties PATH, put it in --data-dir or "
-        f"$BOOM, or copy it from DataDog/toto boom/{name}"
-    )
+    return metadata.packaged_path(suite)
