@@ -158,19 +158,19 @@ def set_context(model: Forecaster, context_length: int, horizon: int) -> None:
         model.context_length = context_length + (math.ceil(horizon / p) - 1) * p
 
 
-def decoder_module(model: Forecaster) -> Any:
+def decoder_module(model: Any) -> Any:
     """The torch module one decoding step runs (hooked to count forward passes); ``None`` when unknown."""
     family = type(model).__name__
     if family == "Toto2Forecaster":
-        return model.model.transformer  # type: ignore[attr-defined]
+        return model.model.transformer
     if family == "Toto1Forecaster":
-        return model._forecaster.model  # type: ignore[attr-defined]  # the TotoBackbone
+        return model._forecaster.model  # the TotoBackbone
     if family in ("Chronos2Forecaster", "ChronosBoltForecaster"):
-        return model.pipeline.model  # type: ignore[attr-defined]
+        return model.pipeline.model
     return None
 
 
-def expected_forward_passes(model: Forecaster, horizon: int) -> int | None:
+def expected_forward_passes(model: Any, horizon: int) -> int | None:
     """Forward passes per forecast of one context at ``horizon``, from the model's patch arithmetic.
 
     Toto 2.0: 1 in single pass, ``ceil(ceil(H/p) / (N/p))`` with blocks of ``N`` steps; Toto 1.0:
@@ -179,16 +179,16 @@ def expected_forward_passes(model: Forecaster, horizon: int) -> int | None:
     """
     family = type(model).__name__
     if family == "Toto2Forecaster":
-        p = model.patch_size  # type: ignore[attr-defined]
-        block = model.decode_block_size  # type: ignore[attr-defined]
+        p = model.patch_size
+        block = model.decode_block_size
         patches = math.ceil(horizon / p)
         return 1 if block is None else math.ceil(patches / min(block // p, patches))
     if family == "Toto1Forecaster":
-        p = int(model.model.model.patch_embed.patch_size)  # type: ignore[attr-defined]
-        batches = model.num_samples // model.samples_per_batch  # type: ignore[attr-defined]
+        p = int(model.model.model.patch_embed.patch_size)
+        batches = model.num_samples // model.samples_per_batch
         return math.ceil(horizon / p) * batches
     if family in ("Chronos2Forecaster", "ChronosBoltForecaster"):
-        return math.ceil(horizon / int(model.pipeline.model_prediction_length))  # type: ignore[attr-defined]
+        return math.ceil(horizon / int(model.pipeline.model_prediction_length))
     return None
 
 
