@@ -10,6 +10,7 @@ command            module
 ``report``         :mod:`toto_bench.cli.report`
 ``download``       :mod:`toto_bench.cli.download`
 ``list``           :mod:`toto_bench.cli.listing`
+``study``          :mod:`toto_bench.cli.study`
 =================  ============================================================================
 """
 
@@ -20,7 +21,7 @@ import sys
 from collections.abc import Sequence
 
 from toto_bench import __version__
-from toto_bench.cli import download, importing, leaderboard, listing, report, run, score
+from toto_bench.cli import download, importing, leaderboard, listing, report, run, score, study
 from toto_bench.cli.common import EPILOG, UserError
 from toto_bench.engine.data import DataError
 from toto_bench.engine.protocol import RunError
@@ -39,7 +40,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"toto-bench {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for command in (leaderboard, importing, run, download, report, score, listing):
+    for command in (leaderboard, importing, run, download, report, score, listing, study):
         command.register(sub)
     return parser
 
