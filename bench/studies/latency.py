@@ -205,7 +205,9 @@ def _label(row: pd.Series | dict[str, Any]) -> str:
 def latency_table(frame: pd.DataFrame, value: str = "latency_median_ms") -> pd.DataFrame:
     """``value`` pivoted to one row per model · mode · batch size and one column per horizon."""
     frame = frame.assign(run=[_label(r) for _, r in frame.iterrows()])
-    table = frame.pivot_table(index="run", columns="horizon", values=value, sort=False, aggfunc="first")
+    table = frame.pivot_table(
+        index="run", columns="horizon", values=value, sort=False, aggfunc="first", dropna=False
+    )
     table.columns = [f"H={h}" for h in table.columns]
     table.index.name = "model · mode · batch"
     return table

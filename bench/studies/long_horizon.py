@@ -235,7 +235,9 @@ def _forecast_plot(path: Path, data: dict[str, np.ndarray], cell: str, r: np.nda
 
 def _table(frame: pd.DataFrame, value: str) -> pd.DataFrame:
     frame = frame.assign(run=[f"{m} · {d}" for m, d in zip(frame["model"], frame["mode"], strict=True)])
-    table = frame.pivot_table(index="run", columns="horizon", values=value, sort=False, aggfunc="first")
+    table = frame.pivot_table(
+        index="run", columns="horizon", values=value, sort=False, aggfunc="first", dropna=False
+    )
     table.columns = [f"H={h}" for h in table.columns]
     table.index.name = "model · mode"
     return table

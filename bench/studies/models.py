@@ -9,7 +9,8 @@ Chronos-2 unrolls 1024 steps per forward).
 **Random init.** ``--random-init`` builds the architecture from a config with seeded random weights, saved
 through the family's own ``save_pretrained`` and loaded through the hub code path, as the tests do: Toto 2.0
 with the published 4m config (:data:`~toto_bench.adapters.toto2.OFFICIAL_4M_CONFIG`, whatever the size in the
-name), every other family with its registry test checkpoint (``ModelSpec.test_checkpoint``).
+name), every other family with its registry test checkpoint (``ModelSpec.test_checkpoint``); models without
+weights (the statistical baselines) run as they are.
 
 **Forward passes** are counted with a torch forward hook on the module one decoding step runs
 (:func:`decoder_module`), and :func:`expected_forward_passes` gives the patch arithmetic they must equal.
@@ -26,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from toto_bench.adapters.base import Forecaster
-from toto_bench.adapters.registry import build_model, get_model_spec
+from toto_bench.adapters.registry import accepted_options, build_model, get_model_spec
 
 __all__ = [
     "DTYPES",
@@ -118,7 +119,7 @@ def load_study_model(
         device: ``auto``, ``cpu``, ``cuda[:N]``.
         context_length: the steps of history every forecast sees (see :func:`set_context`).
         random_init_dir: build random weights into this folder (``--random-init``); ``None``: the published
-            checkpoint.
+            checkpoint. Settings a model does not take (``device`` for a statistical one) are not passed.
         num_samples: Toto 1.0's sample paths (``None``: its default, 256).
     """
     spec = get_model_spec(name)
@@ -127,17 +128,19 @@ def load_study_model(
         raise ValueError(f"{name}: Toto 2.0 decode modes are single and block-N, not native")
     if not is_toto2 and mode.name != "native":
         raise ValueError(f"{name}: decode mode {mode.name!r} is for Toto 2.0 models; {name} runs native only")
-    settings: dict[str, Any] = {"device": device}
+    accepted = accepted_options(spec)
+    takes = lambda option: accepted is None or option in accepted  # noqa: E731
+    settings: dict[str, Any] = {"device": device} if takes("device") else {}
     if is_toto2:
         settings["decode_block_size"] = mode.block_size
-    elif spec.family in ("toto1", "chronos"):
+    elif takes("context_length"):
         settings["context_length"] = context_length
     if spec.family == "toto1":
         settings["context_rule"] = "truncate"
         if num_samples is not None:
             settings["num_samples"] = num_samples
     built = dict(settings)
-    if random_init_dir is not None:
+    if random_init_dir is not None and spec.checkpoint is not None:  # models without weights run as they are
         built["checkpoint"] = str(random_init_checkpoint(name, random_init_dir / name))
     model = build_model(name, **built)
     return StudyModel(name, mode, model, settings, random_init_dir is not None)
