@@ -216,7 +216,7 @@ def latency_table(frame: pd.DataFrame, value: str = "latency_median_ms") -> pd.D
 def _write_outputs(folder: Path, frame: pd.DataFrame, options: LatencyOptions) -> tuple[Path, Path, Path]:
     csv = folder / "latency.csv"
     write_csv_atomic(csv, frame)
-    weights = "random-init weights" if options.random_init else "published checkpoints"
+    weights = "random-init weights" if options.random_init else "published weights"
     md = [
         f"# Latency vs horizon ({weights}, {frame['device'].iloc[0]}, {options.dtype}, context "
         f"{options.context_length}, median of {options.repeats} calls after {options.warmup} warm-up)",

@@ -246,7 +246,7 @@ def _table(frame: pd.DataFrame, value: str) -> pd.DataFrame:
 def _write_outputs(folder: Path, frame: pd.DataFrame, options: LongHorizonOptions) -> tuple[Path, Path, Path]:
     csv = folder / "long_horizon.csv"
     write_csv_atomic(csv, frame)
-    weights = "random-init weights" if options.random_init else "published checkpoints"
+    weights = "random-init weights" if options.random_init else "published weights"
     md = [
         f"# Long-horizon stability ({weights}, {options.n_series} sinusoid mixtures, seed {options.seed}, "
         f"context {options.context_length})",
