@@ -87,7 +87,12 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     run = ["run", "--suite", "gift-eval", "--model", "seasonal-naive", "--data-dir", str(root / "data")]
     run += ["--datasets", "m4_hourly", "--output-dir", str(root / "results"), "--no-progress"]
     assert main([*run, "--save-forecasts"]) == 0
+    studies = ["--models", "seasonal-naive", "--output-dir", str(root / "studies"), "--no-progress"]
+    lat = ["study", "latency", "--horizons", "48,96,192", "--warmup", "1", "--repeats", "2", *studies]
+    assert main(lat) == 0
+    assert main(["study", "long-horizon", "--horizons", "128,256", "--series", "2", *studies]) == 0
     report = ["report", "--suite", "boom", "--results-dir", str(SHARED_BOOM / "results")]
+    report += ["--studies-dir", str(root / "studies")]
     report += ["--output", str(root / "site"), "--forecasts", str(root / "results/gift-eval/seasonal-naive")]
     assert main([*report, "--plot", "m4_hourly/H/short", "--plot-items", "3", "--plot-windows", "1"]) == 0
     return root / "site" / "index.html"
@@ -193,6 +198,25 @@ def test_nan_cells_sort_last_in_both_directions(driver: Any, tmp_path: Path) -> 
     header.click()
     assert _row_names(driver, "t") == ["c", "a", "d", "b"]
     assert _severe(driver.get_log("browser")) == []
+
+
+def test_the_study_plots_render_with_one_line_per_run(loaded: Loaded) -> None:
+    from selenium.webdriver.common.by import By
+
+    browser = loaded.browser
+    plots = browser.find_elements(By.CSS_SELECTOR, "#studies svg.study-plot")
+    assert [p.get_attribute("aria-label") for p in plots] == [
+        "Latency vs horizon (published weights, cpu)",
+        "Pearson r vs horizon (published weights)",
+    ]
+    assert all(p.size["width"] > 300 and p.size["height"] > 200 for p in plots)
+    lines = plots[0].find_elements(By.CSS_SELECTOR, "polyline.series")  # one run: one line over 3 horizons
+    assert len(lines) == 1 and len(lines[0].get_attribute("points").split()) == 3
+    # seasonal naive at lag 1 forecasts a constant: Pearson r is NaN, so the plot has no line, only its axes
+    assert plots[1].find_elements(By.CSS_SELECTOR, "polyline.series") == []
+    assert len(plots[1].find_elements(By.CSS_SELECTOR, "text.legend")) == 1
+    assert [r for r in _row_names(browser, "study-latency")] == ["seasonal-naive"] * 3
+    assert browser.find_element(By.CSS_SELECTOR, 'nav a[href="#studies"]').text == "Studies"
 
 
 def test_a_full_page_screenshot_is_written(loaded: Loaded, tmp_path_factory: pytest.TempPathFactory) -> None:

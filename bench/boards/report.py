@@ -39,6 +39,7 @@ import pandas as pd
 
 from toto_bench.boards.document import board_description, compute_board, suite_title
 from toto_bench.boards.leaderboard import Leaderboard
+from toto_bench.studies.outputs import StudyOutput, read_study_outputs
 from toto_bench.suites import DatasetSpec, Suite, get_suite, locate_properties
 from toto_bench.suites.boom import BoomProperties
 
@@ -689,14 +690,23 @@ def _forecast_section(panels: Sequence[ForecastPanel], suite: str) -> list[str]:
     return parts
 
 
+def _study_section(studies: Sequence[StudyOutput]) -> list[str]:
+    parts = []
+    for study in studies:
+        parts.append(f'<figure class="study" id="study-{_slug(study.study)}">{study.svg}</figure>')
+        parts.append(sortable_table(study.table, table_id=f"study-{_slug(study.study)}", caption=study.title))
+    return parts
+
+
 def build_report(
     *,
     suite: str,
     board: Leaderboard,
     results_dirs: Sequence[str | os.PathLike[str]],
     panels: Sequence[ForecastPanel] = (),
+    studies: Sequence[StudyOutput] = (),
 ) -> str:
-    """The page (``index.html`` text) for a computed ``board`` and forecast ``panels``."""
+    """The page (``index.html`` text) for a computed ``board``, forecast ``panels`` and study outputs."""
     title = f"{suite_title(suite)} report"
     nav = [("leaderboard", "Leaderboard")]
     breakdowns = _breakdown_tables(suite, board)
@@ -707,6 +717,8 @@ def build_report(
         nav.append(("ranks", "Rank plots"))
     if panels:
         nav.append(("forecasts", "Forecasts"))
+    if studies:
+        nav.append(("studies", "Studies"))
     body = [
         f"<header><h1>{html.escape(title)}</h1>",
         "<nav>" + "".join(f'<a href="#{a}">{html.escape(t)}</a>' for a, t in nav) + "</nav>",
@@ -728,6 +740,10 @@ def build_report(
         body.append('<section id="forecasts"><h2>Forecasts</h2>')
         body += _forecast_section(panels, suite)
         body.append("</section>")
+    if studies:
+        body.append('<section id="studies"><h2>Studies</h2><div class="plots">')
+        body += _study_section(studies)
+        body.append("</div></section>")
     notes = [f"Rank ties: {board.ties}.", "Model order for ties: " + ", ".join(board.model_order) + "."]
     imputed = int(board.imputed.to_numpy().sum()) if not board.imputed.empty else 0
     if imputed:
@@ -762,11 +778,13 @@ def write_report(
     plot_windows: int = DEFAULT_PLOT_WINDOWS,
     data_dir: str | os.PathLike[str] | None = None,
     warn: Warn | None = None,
+    studies_dir: Path | None = None,
 ) -> Path:
     """Compute the board of ``suite`` and write ``<output>/index.html``; returns its path.
 
     ``forecasts``: run folders (``<results>/<suite>/<model>``) saved with ``--save-forecasts``, plotted for
-    ``plot_configs`` (default: the first saved ones); see :func:`load_run_panels`.
+    ``plot_configs`` (default: the first saved ones); see :func:`load_run_panels`. ``studies_dir``: the
+    ``--output-dir`` of ``toto-bench study`` (or one study's folder); its plots and tables get a section.
 
     Raises:
         ResultsError, ValueError: as ``toto-bench leaderboard``, plus bad forecast choices.
@@ -785,7 +803,8 @@ def write_report(
             data_dir=data_dir,
             properties=properties,
         )
-    text = build_report(suite=suite, board=board, results_dirs=results_dirs, panels=panels)
+    studies = read_study_outputs(Path(studies_dir)) if studies_dir is not None else []
+    text = build_report(suite=suite, board=board, results_dirs=results_dirs, panels=panels, studies=studies)
     output = Path(output)
     output.mkdir(parents=True, exist_ok=True)
     target = output / REPORT_FILENAME

@@ -12,6 +12,7 @@ command            module
 ``list``           :mod:`toto_bench.cli.listing`
 ``data convert``   :mod:`toto_bench.cli.data`
 ``doctor``         :mod:`toto_bench.cli.doctor`
+``study``          :mod:`toto_bench.cli.study`
 =================  ============================================================================
 """
 
@@ -23,7 +24,7 @@ import sys
 from collections.abc import Sequence
 
 from toto_bench import __version__
-from toto_bench.cli import data, doctor, download, importing, leaderboard, listing, report, run, score
+from toto_bench.cli import data, doctor, download, importing, leaderboard, listing, report, run, score, study
 from toto_bench.cli.common import EPILOG, UserError
 from toto_bench.engine.data import DataError
 from toto_bench.engine.lock import FolderLockedError
@@ -44,7 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"toto-bench {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for command in (leaderboard, importing, run, download, report, score, listing, data, doctor):
+    for command in (leaderboard, importing, run, download, report, score, listing, data, doctor, study):
         command.register(sub)
     return parser
 

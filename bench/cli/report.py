@@ -39,6 +39,7 @@ def _report(args: argparse.Namespace) -> int:
         plot_windows=args.plot_windows,
         data_dir=args.data_dir,
         warn=warn,
+        studies_dir=Path(args.studies_dir) if args.studies_dir else None,
     )
     print(f"wrote {path}", file=sys.stderr)
     return 0
@@ -96,6 +97,11 @@ def register(sub: Any) -> None:
         default=2,
         metavar="N",
         help="windows per plotted series, the last N forecast origins (default: 2)",
+    )
+    rep.add_argument(
+        "--studies-dir",
+        metavar="DIR",
+        help="embed the plots and tables of `toto-bench study ... --output-dir DIR` (docs/studies.md)",
     )
     rep.add_argument(
         "--ties", choices=TIES, default="first", help="rank ties, as for `toto-bench leaderboard`"
