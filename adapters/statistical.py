@@ -22,8 +22,10 @@ ulp of float64, which moves a float32 output only when it sits on a rounding bou
     q_L     = mean ∓ z_L · sigma · sqrt(floor(h/m) + 1)   in float64, then cast to float32
 
 ``naive`` is the same with ``m = 1``. The auto models call the statsforecast models' ``forecast`` directly
-(the per-series loop ``StatsForecast.forecast`` runs) in worker processes that are killed when a call exceeds
-its time limit; every substitution by seasonal naive is recorded in ``model.fallbacks``.
+(the per-series loop ``StatsForecast.forecast`` runs) in worker processes. Without a time limit (the default,
+and every suite but BOOM) the numbers do not depend on the machine; with one (BOOM's notebooks: 45 s per
+config, the ``boom``/``boomlet`` suite setting) the workers of a call that exceeds it are killed and the call
+becomes seasonal naive. Every substitution by seasonal naive is recorded in ``model.fallbacks``.
 """
 
 from __future__ import annotations
@@ -45,6 +47,7 @@ from toto_bench.adapters.registry import ModelSpec, register
 
 __all__ = [
     "AUTO_MODEL_SETTINGS",
+    "BOOM_TIME_LIMIT",
     "AllNanPolicy",
     "AutoStatsForecaster",
     "FallbackRecord",
@@ -58,6 +61,9 @@ __all__ = [
 AllNanPolicy = Literal["raise", "zero"]
 
 STATS_INSTALL_HINT = 'pip install "toto-bench[stats]"'
+
+#: Seconds per (dataset, term) config BOOM's notebooks give the statsforecast auto models.
+BOOM_TIME_LIMIT = 45.0
 
 _NEED_DATA = "statistical models need at least one time step"
 
@@ -534,8 +540,9 @@ class AutoStatsForecaster:
         context_length: last points kept per series; the default (``-1``) is BOOM's 512 / 1000 / 1000,
             ``None`` keeps everything.
         time_limit: seconds per ``predict`` call; past it the workers are killed and the whole call is
-            replaced by seasonal naive (BOOM: 45 s per (dataset, term) config → seasonal-naive row).
-            ``None``: no limit.
+            replaced by seasonal naive (BOOM: 45 s per (dataset, term) config → seasonal-naive row, which
+            makes the row depend on the machine's speed and load). ``None`` (default): no limit, the
+            numbers are deterministic.
         n_jobs: worker processes (``-1``: all usable CPUs). Series are forecast independently.
         fallback_context_length: context of the seasonal naive that replaces a timed-out call (BOOM copies its
             seasonal-naive results, which used ``max_length=2048``).
@@ -555,7 +562,7 @@ class AutoStatsForecaster:
         model: str,
         context_length: int | None = -1,
         *,
-        time_limit: float | None = 45.0,
+        time_limit: float | None = None,
         n_jobs: int = -1,
         fallback_context_length: int | None = 2048,
         all_nan: AllNanPolicy = "raise",
@@ -576,6 +583,8 @@ class AutoStatsForecaster:
         self.time_limit = time_limit
         self.n_jobs = n_jobs
         self.fallback_context_length = fallback_context_length
+        if time_limit is not None and not time_limit > 0:
+            raise ValueError(f"time_limit must be a positive number of seconds or None, got {time_limit!r}")
         if all_nan not in ("raise", "zero"):
             raise ValueError(f"all_nan must be 'raise' or 'zero', got {all_nan!r}")
         self.all_nan: AllNanPolicy = all_nan
@@ -723,8 +732,12 @@ for _name, _settings in AUTO_MODEL_SETTINGS.items():
             factory=_auto_factory(_name),
             family="statistical",
             description=(
-                f"statsforecast {_settings['class']}({_params}), last {_settings['context_length']} points, "
-                "per-call time limit with seasonal-naive fallback (needs toto-bench[stats])"
+                f"statsforecast {_settings['class']}({_params}), last {_settings['context_length']} points; "
+                "BOOM: 45 s per config, then seasonal naive (needs toto-bench[stats])"
             ),
+            # No wall-clock limit by default: a limit makes rows depend on machine load. BOOM's notebooks
+            # give each (dataset, term) config 45 s and copy the seasonal-naive row past it.
+            defaults={"time_limit": None},
+            suite_settings={suite: {"time_limit": BOOM_TIME_LIMIT} for suite in ("boom", "boomlet")},
         )
     )

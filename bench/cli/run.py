@@ -42,10 +42,29 @@ def _model_overrides(args: argparse.Namespace) -> dict[str, Any]:
         overrides["batch_size"] = args.batch_size
     if args.decode_block_size is not None:
         overrides["decode_block_size"] = args.decode_block_size or None  # 0: one forward pass
+    if args.time_limit is not None:  # "none": no limit, on BOOM too
+        overrides["time_limit"] = None if args.time_limit == _NO_LIMIT else args.time_limit
     if args.context_length is not None and args.suite != "lsf":  # LSF: a protocol cap instead
         overrides["context_length"] = args.context_length
     check_overrides(args.model, overrides)
     return overrides
+
+
+#: ``--time-limit none``: parsed to this marker, then to ``None`` in the overrides.
+_NO_LIMIT = "none"
+
+
+def _time_limit(text: str) -> float | str:
+    """``--time-limit SECONDS|none``: a positive number of seconds, or ``none`` (no wall-clock limit)."""
+    if text.strip().lower() == _NO_LIMIT:
+        return _NO_LIMIT
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a number of seconds > 0 or 'none', got {text!r}") from None
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a number of seconds > 0 or 'none', got {text!r}")
+    return value
 
 
 def _shard(text: str) -> Shard:
@@ -103,6 +122,18 @@ def _run(args: argparse.Namespace) -> int:
             f"{summary.results_csv} is not written: the last shard to finish writes it, or rerun the same "
             f"command without --shard to complete it from the journals without recomputing; "
             f"run record {summary.record}"
+        )
+    for reason, configs in summary.fallbacks.items():
+        shown = ", ".join(configs[:10]) + (", ..." if len(configs) > 10 else "")
+        why = (
+            "wall-clock limit exceeded: these rows depend on the machine's speed and load"
+            if reason == "time_limit"
+            else "the model failed on some series"
+        )
+        print(
+            f"fallback ({reason}): {len(configs)} of the {summary.computed} computed configs hold "
+            f"seasonal-naive forecasts ({why}): {shown}; details in {summary.record}",
+            file=sys.stderr,
         )
     if summary.missing:
         print(f"skipped (no data file under --data-dir): {', '.join(summary.missing)}", file=sys.stderr)
@@ -173,6 +204,14 @@ def register(sub: Any) -> None:
         type=non_negative_int,
         metavar="N",
         help="Toto 2.0: 0 = one forward pass for the whole horizon (the notebooks'), else block decoding",
+    )
+    run.add_argument(
+        "--time-limit",
+        type=_time_limit,
+        metavar="SECONDS|none",
+        help="statsforecast auto models: wall-clock seconds per config before it falls back to seasonal "
+        "naive (default: the suite's upstream setting, 45 on BOOM/Boomlet where the notebooks use it, none "
+        "elsewhere); a limit makes rows depend on machine load, the run summary and boards count them",
     )
     run.add_argument("--no-progress", action="store_true", help="no progress bar")
     run.add_argument(

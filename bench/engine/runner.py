@@ -49,6 +49,7 @@ __all__ = [
     "RunError",
     "RunOptions",
     "RunSummary",
+    "fallbacks_by_reason",
     "has_forecasts",
     "make_protocol",
     "run_suite",
@@ -99,6 +100,8 @@ class RunSummary:
 
     ``pending`` counts the configs of the selection not in the store yet (other shards still running);
     ``all_results.csv`` is written only when it is 0. ``configs`` is the size of the selection.
+    ``fallbacks`` maps each fallback reason (``time_limit``, ``exception``, ...) to the configs computed in
+    this run whose rows hold seasonal-naive substitutes for that reason (the run record lists the details).
     """
 
     results_csv: Path
@@ -110,6 +113,7 @@ class RunSummary:
     missing: list[str] = field(default_factory=list)
     pending: int = 0
     configs: int = 0
+    fallbacks: dict[str, list[str]] = field(default_factory=dict)
 
     @property
     def complete(self) -> bool:
@@ -271,8 +275,26 @@ def run_suite(
         record = folder / RUN_RECORD_NAME
         write_json_atomic(record, record_payload)
     return RunSummary(
-        csv_path, record, sink.computed, skipped, wall, sink.windows, missing, pending_configs, len(keys)
+        csv_path,
+        record,
+        sink.computed,
+        skipped,
+        wall,
+        sink.windows,
+        missing,
+        pending_configs,
+        len(keys),
+        fallbacks_by_reason(record_payload["fallbacks"]),
     )
+
+
+def fallbacks_by_reason(fallbacks: Sequence[dict[str, Any]]) -> dict[str, list[str]]:
+    """``{reason: sorted configs}`` of a run record's ``fallbacks`` list (records without a config are
+    counted under ``"?"``)."""
+    out: dict[str, set[str]] = {}
+    for item in fallbacks:
+        out.setdefault(str(item.get("reason", "?")), set()).add(str(item.get("config") or "?"))
+    return {reason: sorted(configs) for reason, configs in sorted(out.items())}
 
 
 def has_forecasts(folder: Path, key: EntryKey) -> bool:
