@@ -7,10 +7,12 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from toto_bench.boards.document import LEADERBOARD_SUITES
-from toto_bench.suites import locate_properties
-from toto_bench.suites.boom import BoomProperties
+from toto_bench.cli.choices import LEADERBOARD_SUITES
+
+if TYPE_CHECKING:
+    from toto_bench.suites.boom import BoomProperties
 
 __all__ = [
     "EPILOG",
@@ -57,6 +59,8 @@ def board_properties(args: argparse.Namespace) -> Path | None:
     results); ``None`` for the other suites."""
     if args.suite not in ("boom", "boomlet"):
         return None
+    from toto_bench.suites import locate_properties
+
     return locate_properties(
         args.suite, properties=args.properties, data_dir=args.data_dir, results_dirs=args.results_dir
     )
@@ -86,6 +90,9 @@ def split(values: Sequence[str] | None) -> list[str] | None:
 def suite_properties(args: argparse.Namespace) -> BoomProperties | None:
     if args.suite not in ("boom", "boomlet"):
         return None
+    from toto_bench.suites import locate_properties
+    from toto_bench.suites.boom import BoomProperties
+
     data_dir = args.data_dir or os.environ.get("BOOM")
     path = locate_properties(args.suite, properties=args.properties, data_dir=data_dir)
     return BoomProperties.from_json(path)

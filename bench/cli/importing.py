@@ -5,8 +5,14 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from toto_bench.boards.importer import IMPORT_SUITES, run_import
+from toto_bench.cli.choices import IMPORT_SUITES
 from toto_bench.cli.common import EPILOG
+
+
+def _import(args: argparse.Namespace) -> int:
+    from toto_bench.boards.importer import run_import
+
+    return run_import(args)
 
 
 def register(sub: Any) -> None:
@@ -56,4 +62,4 @@ def register(sub: Any) -> None:
         "--data-dir)",
     )
     imp.add_argument("--data-dir", metavar="DIR", help="suite data folder (searched for the properties file)")
-    imp.set_defaults(func=run_import)
+    imp.set_defaults(func=_import)

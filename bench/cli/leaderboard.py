@@ -7,12 +7,13 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from toto_bench.boards.document import BREAKDOWNS, TIES, StatsOptions, build_document
-from toto_bench.boards.render import FORMATS
+from toto_bench.cli.choices import BREAKDOWNS, FORMATS, TIES
 from toto_bench.cli.common import EPILOG, add_board_inputs, board_properties, positive_int, split, warn
 
 
 def _leaderboard(args: argparse.Namespace) -> int:
+    from toto_bench.boards.document import StatsOptions, build_document
+
     properties = board_properties(args)
     outputs = build_document(
         suite=args.suite,
@@ -83,7 +84,7 @@ def register(sub: Any) -> None:
     )
     lb.add_argument(
         "--breakdown",
-        choices=list(BREAKDOWNS),
+        choices=BREAKDOWNS,
         help="BOOM only: shifted-gmean breakdown by full_benchmark, term, type or domain (not the board)",
     )
     lb.add_argument(

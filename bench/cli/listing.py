@@ -5,12 +5,13 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from toto_bench.adapters.registry import available_models
 from toto_bench.cli.common import UserError
 
 
 def _list(args: argparse.Namespace) -> int:
     if args.what == "models":
+        from toto_bench.adapters.registry import available_models
+
         models = available_models()
         width = max(len(n) for n in models)
         family_width = max(12, *(len(s.family) for s in models.values()))

@@ -5,21 +5,13 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from toto_bench.adapters.registry import check_overrides, get_model_spec
+from toto_bench.cli.choices import EXECUTORS, RUN_SUITES
 from toto_bench.cli.common import EPILOG, UserError, non_negative_int, positive_int, split, suite_properties
-from toto_bench.engine.executors import (
-    EXECUTORS,
-    Executor,
-    LocalExecutor,
-    ModelRecipe,
-    RayExecutor,
-    Shard,
-    parse_shard,
-)
-from toto_bench.engine.runner import RunOptions, run_suite
-from toto_bench.suites import RUN_SUITES, get_suite
+
+if TYPE_CHECKING:
+    from toto_bench.engine.executors import Executor, Shard
 
 
 def _protocol_options(args: argparse.Namespace) -> dict[str, int | None]:
@@ -33,6 +25,8 @@ def _protocol_options(args: argparse.Namespace) -> dict[str, int | None]:
 
 def _model_overrides(args: argparse.Namespace) -> dict[str, Any]:
     """Model settings given on the command line; they override the suite's and enter the run settings."""
+    from toto_bench.adapters.registry import check_overrides
+
     overrides: dict[str, Any] = {}
     if args.checkpoint is not None:
         overrides["checkpoint"] = str(Path(args.checkpoint).expanduser().resolve())
@@ -68,6 +62,8 @@ def _time_limit(text: str) -> float | str:
 
 
 def _shard(text: str) -> Shard:
+    from toto_bench.engine.executors import parse_shard
+
     try:
         return parse_shard(text)
     except ValueError as exc:
@@ -76,6 +72,8 @@ def _shard(text: str) -> Shard:
 
 def _executor(args: argparse.Namespace) -> Executor:
     """``--executor`` with its options; Ray-only flags on the local executor are an error."""
+    from toto_bench.engine.executors import LocalExecutor, RayExecutor
+
     if args.executor == "ray":
         return RayExecutor(address=args.address, workers=args.workers)
     given = [flag for flag, value in (("--address", args.address), ("--workers", args.workers)) if value]
@@ -86,6 +84,11 @@ def _executor(args: argparse.Namespace) -> Executor:
 
 
 def _run(args: argparse.Namespace) -> int:
+    from toto_bench.adapters.registry import get_model_spec
+    from toto_bench.engine.executors import ModelRecipe
+    from toto_bench.engine.runner import RunOptions, run_suite
+    from toto_bench.suites import get_suite
+
     spec = get_model_spec(args.model)  # an unknown model fails before anything else
     executor = _executor(args)
     overrides = _model_overrides(args)

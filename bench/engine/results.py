@@ -193,22 +193,20 @@ def read_results_csv(
     """Read one ``all_results.csv`` into a metric frame (see the module docstring for checks and quirks)."""
     p = Path(path)
     source = str(p)
-    try:
-        header = pd.read_csv(p, nrows=0).columns
-    except FileNotFoundError:
-        raise ResultsError(f"{source}: file not found") from None
-    except (OSError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as e:
-        raise ResultsError(f"{source}: unreadable CSV ({type(e).__name__}: {e})") from e
-    _resolve_columns([str(c) for c in header], required_columns, source)
-    # Parse every column (not usecols): a ragged row must fail loudly, not be silently truncated.
+    # One read, every column parsed (not usecols): a ragged row must fail loudly, not be silently truncated.
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", pd.errors.ParserWarning)
             raw = pd.read_csv(p, dtype={KEY_COLUMN: str}, index_col=False)
+    except FileNotFoundError:
+        raise ResultsError(f"{source}: file not found") from None
     except pd.errors.ParserWarning as e:
         raise ResultsError(f"{source}: malformed CSV (rows longer than the header: {e})") from e
-    except (OSError, UnicodeDecodeError, pd.errors.ParserError, ValueError) as e:
+    except (OSError, UnicodeDecodeError, pd.errors.EmptyDataError) as e:
+        raise ResultsError(f"{source}: unreadable CSV ({type(e).__name__}: {e})") from e
+    except (pd.errors.ParserError, ValueError) as e:
         raise ResultsError(f"{source}: malformed CSV ({type(e).__name__}: {e})") from e
+    _resolve_columns([str(c) for c in raw.columns], required_columns, source)
     if raw.empty:
         raise ResultsError(f"{source}: no data rows")
     return normalize_results_frame(
