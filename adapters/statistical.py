@@ -299,7 +299,7 @@ class _NaiveBase:
         then costs one float32 reduction over its prefix (the same pairwise ``np.sum`` statsforecast's
         ``np.nansum`` does, so the result stays bit-identical, and it is as fast as a cumulative sum).
         With a ``context_length`` each window's context is truncated and imputed on its own (as the wrapper
-        does), which costs ``O(W·V·context_length)``.
+        does), which costs ``O(W·V·context_length)``, in one vectorised block for the full-length windows.
         """
         _check_horizon_season(horizon, seasonality)
         season = self._season(seasonality)
@@ -314,11 +314,12 @@ class _NaiveBase:
                 f"every cut must be in [1, {length}], got min {cuts_arr.min()} max {cuts_arr.max()}"
             )
         cut_list = [int(c) for c in cuts_arr]
-        truncating = self.context_length is not None and any(c > self.context_length for c in cut_list)
+        if self.context_length is not None and any(c > self.context_length for c in cut_list):
+            return self._truncated_prefixes(arr, cuts_arr, h, season, self.context_length)
         mask = np.isnan(arr)
         first_obs = np.where(mask.all(axis=1), length, np.argmax(~mask, axis=1))
         some_prefix_all_nan = any(c <= int(first_obs.max()) for c in cut_list)
-        if truncating or some_prefix_all_nan:
+        if some_prefix_all_nan:
             return _native_seasonal_naive(
                 [arr[:, :c] for c in cut_list], h, season, self.context_length, self.all_nan
             )
@@ -332,6 +333,39 @@ class _NaiveBase:
             mean[w] = _seasonal_mean(y[:, :c], c, h, season)
             sigma[w] = _sigma_from_sums(np.sum(r2[:, :c], axis=1), c, season)
         return QuantileForecast(quantiles=_quantiles_from_sigma(mean, sigma, h, season), mean=mean)
+
+    def _truncated_prefixes(
+        self, arr: np.ndarray, cuts: np.ndarray, horizon: int, season: int, context_length: int
+    ) -> QuantileForecast:
+        """``predict_prefixes`` with a context length: every window sees ``arr[:, c - L : c]``, imputed on
+        its own (the wrapper truncates before imputing).
+
+        The windows with a full context (``c >= L``) are gathered into one ``[W·V, L]`` block that is
+        imputed and forecast at once (the computations are per row, so each row's numbers are those of its
+        own call); shorter prefixes go through the per-context path. Only the tail the windows need is
+        read, never the whole history. ``arr``: ``[V, T]``; ``cuts``: ``[W]``.
+        """
+        n_var = arr.shape[0]
+        full = np.flatnonzero(cuts >= context_length)
+        short = np.flatnonzero(cuts < context_length)
+        mean = np.empty((len(cuts), n_var, horizon), dtype=np.float32)
+        quantiles = np.empty((len(cuts), n_var, horizon, len(_COLUMNS)), dtype=np.float32)
+        if full.size:
+            windows = [arr[:, int(c) - context_length : int(c)] for c in cuts[full]]
+            block = np.stack(windows).reshape(full.size * n_var, context_length)  # [W_full·V, L]
+            if self.all_nan == "raise" and np.isnan(block).all(axis=1).any():
+                short = np.arange(len(cuts))  # let the per-context path raise its own error
+            else:
+                y = last_value_imputation(block, all_nan=self.all_nan)
+                m, q = seasonal_naive_forecast(y, horizon, season)
+                mean[full] = m.reshape(full.size, n_var, horizon)
+                quantiles[full] = q.reshape(full.size, n_var, horizon, len(_COLUMNS))
+        if short.size:
+            part = _native_seasonal_naive(
+                [arr[:, : int(cuts[w])] for w in short], horizon, season, context_length, self.all_nan
+            )
+            mean[short], quantiles[short] = part.mean, part.quantiles
+        return QuantileForecast(quantiles=quantiles, mean=mean)
 
 
 class SeasonalNaiveForecaster(_NaiveBase):

@@ -213,6 +213,43 @@ def test_last_value_imputation_equals_gluonts() -> None:
     assert ours.dtype == np.float32 and not np.isnan(rows[4]).any()
 
 
+@pytest.mark.parametrize("name", ["seasonal-naive", "naive"])
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_truncated_prefixes_in_one_block_match_per_window_imputation_then_statsforecast(
+    name: str, seed: int
+) -> None:
+    """With a context length (BOOM: 2048) the full-length windows are imputed and forecast as one block:
+    each window still sees only its own last L points, with gaps straddling the window starts, windows that
+    are entirely NaN (gluonts: zeros) and prefixes shorter than L in the same call."""
+    length, context = 700, 96
+    series = np.stack([gappy_series(seed, length), gappy_series(seed + 10, length)])
+    series[0, 300:420] = np.nan  # a whole window of NaN: the cut at 420 sees none of the data before
+    series[1, 500 - context - 3 : 500 - context + 4] = np.nan  # a gap across the window start of cut 500
+    cuts = np.array([50, 96, 97, 420, 500, 643, 700])
+    model = build_model(name, context_length=context)  # all_nan="zero", the registered default
+    fast = model.predict_prefixes(series, cuts, 36, freq="H", seasonality=24)
+    contexts = [series[:, :c] for c in cuts]
+    slow = model.predict(contexts, 36, freq="H", seasonality=24)
+    np.testing.assert_array_equal(fast.quantiles, slow.quantiles)
+    np.testing.assert_array_equal(fast.mean, slow.mean)
+    windows = [series[:, max(0, c - context) : c] for c in cuts]
+    assert np.isnan(windows[3][0]).all()  # the all-NaN window is really in the test
+    ok = [w for w in range(len(cuts)) if w != 3]  # gluonts imputes the all-NaN one to zeros, checked below
+    sub = QuantileForecast(quantiles=fast.quantiles[ok], mean=fast.mean[ok])
+    assert_matches_oracle(sub, [windows[w] for w in ok], name, 36, 24)
+    zeros = np.zeros((1, context), np.float32)
+    expected = build_model(name).predict([zeros], 36, freq="H", seasonality=24)
+    np.testing.assert_array_equal(fast.quantiles[3, 0], expected.quantiles[0, 0])
+
+
+def test_truncated_prefixes_still_refuse_an_all_nan_window_when_asked_to() -> None:
+    series = gappy_series(0, 300)[None, :].copy()
+    series[0, 150:250] = np.nan
+    model = SeasonalNaiveForecaster(context_length=96, all_nan="raise")
+    with pytest.raises(ValueError, match="entirely NaN"):
+        model.predict_prefixes(series, np.array([120, 250, 300]), 12, freq="H", seasonality=24)
+
+
 # ----------------------------------------------------------------------------------------------------------
 # Edge cases
 
