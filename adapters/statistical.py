@@ -566,6 +566,74 @@ def _run_workers(
             conn.close()
 
 
+def _pool_chunk(
+    class_name: str, params: dict[str, Any], season: int, ys: list[np.ndarray], horizon: int
+) -> tuple[str, Any]:
+    """A pool task: ``("ok", results)`` or ``("error", message)`` (never raises into the pool)."""
+    try:
+        return "ok", _forecast_chunk(class_name, params, season, ys, horizon)
+    except Exception as error:
+        return "error", f"{type(error).__name__}: {error}"
+
+
+class _WorkerPool:
+    """One process pool for the life of a model (a run), not a fork per ``predict`` call.
+
+    Used when there is no time limit (a limit needs killable per-call workers, :func:`_run_workers`). Each
+    call's series are dealt round-robin into ``4 · workers`` chunks so long and short series spread over
+    the workers; a chunk's results come back in its series' order, so the forecasts do not depend on the
+    number of workers or on which finished first.
+    """
+
+    def __init__(self, workers: int) -> None:
+        self.workers = workers
+        self._executor: Any = None
+
+    def run(
+        self, class_name: str, params: dict[str, Any], season: int, ys: list[np.ndarray], horizon: int
+    ) -> list[_ChunkOutcome]:
+        if not ys:
+            return []
+        if self.workers == 1:
+            return [
+                _ChunkOutcome(
+                    _forecast_chunk(class_name, params, season, ys, horizon), None, [*range(len(ys))]
+                )
+            ]
+        from concurrent.futures import ProcessPoolExecutor
+        from concurrent.futures.process import BrokenProcessPool
+
+        if self._executor is None:
+            self._executor = ProcessPoolExecutor(self.workers, mp_context=_mp_context())
+        n_chunks = max(1, min(4 * self.workers, len(ys)))
+        chunks = [list(range(k, len(ys), n_chunks)) for k in range(n_chunks)]
+        futures = [
+            self._executor.submit(_pool_chunk, class_name, params, season, [ys[i] for i in idx], horizon)
+            for idx in chunks
+        ]
+        outcomes = []
+        for idx, future in zip(chunks, futures, strict=True):
+            outcome = _ChunkOutcome(indices=idx)
+            try:
+                status, payload = future.result()
+            except BrokenProcessPool as error:  # a worker died: its chunks become seasonal naive
+                outcome.error = f"worker process died: {error}"
+            else:
+                if status == "ok":
+                    outcome.results = payload
+                else:
+                    outcome.error = payload
+            outcomes.append(outcome)
+        if any(o.error and o.error.startswith("worker process died") for o in outcomes):
+            self.close()
+        return outcomes
+
+    def close(self) -> None:
+        if self._executor is not None:
+            self._executor.shutdown(wait=True, cancel_futures=True)
+            self._executor = None
+
+
 class AutoStatsForecaster:
     """A statsforecast auto model (AutoARIMA / AutoETS / AutoTheta) with BOOM's settings.
 
@@ -577,7 +645,9 @@ class AutoStatsForecaster:
             replaced by seasonal naive (BOOM: 45 s per (dataset, term) config → seasonal-naive row, which
             makes the row depend on the machine's speed and load). ``None`` (default): no limit, the
             numbers are deterministic.
-        n_jobs: worker processes (``-1``: all usable CPUs). Series are forecast independently.
+        n_jobs: worker processes (``-1``: all usable CPUs). Series are forecast independently. Without a
+            time limit one pool serves every call of the model (:meth:`close` stops it); with one, each
+            call forks killable workers.
         fallback_context_length: context of the seasonal naive that replaces a timed-out call (BOOM copies its
             seasonal-naive results, which used ``max_length=2048``).
         all_nan: ``"raise"`` or ``"zero"`` (gluonts' behaviour), for all-NaN contexts.
@@ -623,6 +693,7 @@ class AutoStatsForecaster:
             raise ValueError(f"all_nan must be 'raise' or 'zero', got {all_nan!r}")
         self.all_nan: AllNanPolicy = all_nan
         self.fallbacks: list[FallbackRecord] = []
+        self._pool: _WorkerPool | None = None
         self._calls = 0
         self._config: str | None = None
 
@@ -655,6 +726,18 @@ class AutoStatsForecaster:
             "fallback_configs": self.fallback_configs,
         }
 
+    def close(self) -> None:
+        """Stop the worker pool (started on the first call without a time limit); a later call restarts it."""
+        if self._pool is not None:
+            self._pool.close()
+            self._pool = None
+
+    def __del__(self) -> None:
+        try:
+            self.close()
+        except Exception:  # interpreter shutdown: the pool's processes exit with it
+            pass
+
     def _workers(self) -> int:
         if self.n_jobs == -1:
             return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
@@ -681,9 +764,17 @@ class AutoStatsForecaster:
             ys.extend(np.ascontiguousarray(row) for row in imputed)
 
         start = time.monotonic()
-        outcomes = _run_workers(
-            self._class_name, self.model_params, season, ys, h, self._workers(), self.time_limit
-        )
+        if self.time_limit is None:  # one pool for the whole run
+            if self._pool is None or self._pool.workers != self._workers():
+                self.close()
+                self._pool = _WorkerPool(self._workers())
+            outcomes: list[_ChunkOutcome] | None = self._pool.run(
+                self._class_name, self.model_params, season, ys, h
+            )
+        else:  # killable workers per call, to enforce the limit
+            outcomes = _run_workers(
+                self._class_name, self.model_params, season, ys, h, self._workers(), self.time_limit
+            )
         if outcomes is None:
             self.fallbacks.append(
                 FallbackRecord(

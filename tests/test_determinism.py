@@ -103,3 +103,26 @@ def test_time_limit_fallbacks_are_counted_in_the_summary_and_marked_on_the_board
     page = write_report(suite="gift-eval", results_dirs=[results], output=tmp_path / "site")
     html = Path(page).read_text()
     assert "auto-ets †" in html and "2 config(s) fell back to seasonal naive (time_limit)" in html
+
+
+def test_jobs_changes_the_worker_count_but_neither_the_numbers_nor_the_results_key(tmp_path: Path) -> None:
+    pytest.importorskip("statsforecast")
+    names = "us_births/W,saugeenday/M"
+    data = run_fixtures.write_datasets(tmp_path / "data", names.split(","), series=3)
+    records = {}
+    for jobs in ("1", "2"):
+        assert _run_auto(data, tmp_path / jobs, names, "--jobs", jobs) == 0
+        records[jobs] = json.loads((tmp_path / jobs / "gift-eval" / "auto-ets" / "config.json").read_text())
+    csv = Path("gift-eval", "auto-ets", "all_results.csv")
+    assert (tmp_path / "1" / csv).read_bytes() == (tmp_path / "2" / csv).read_bytes()
+    assert records["1"]["spec_hash"] == records["2"]["spec_hash"] and "n_jobs" not in records["1"]["settings"]
+    assert [records[j]["model_details"]["settings"]["n_jobs"] for j in ("1", "2")] == [1, 2]
+
+
+def test_jobs_is_refused_by_models_without_workers(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    data = run_fixtures.write_datasets(tmp_path / "data", ["us_births/W"])
+    argv = ["run", "--suite", "gift-eval", "--model", "naive", "--data-dir", str(data), "--jobs", "2"]
+    assert main([*argv, "--output-dir", str(tmp_path / "out"), "--no-progress"]) == 2
+    assert "does not take n_jobs" in capsys.readouterr().err

@@ -412,6 +412,47 @@ def test_auto_model_workers_equal_inline() -> None:
     np.testing.assert_array_equal(inline.mean, pooled.mean)
 
 
+def test_one_worker_pool_serves_every_call_without_a_time_limit() -> None:
+    contexts = seasonal_contexts(5, 60, 12, seed=4)
+    inline = AutoStatsForecaster("auto-ets", n_jobs=1)
+    model = AutoStatsForecaster("auto-ets", n_jobs=2)  # no time limit: the default
+    try:
+        for horizon in (4, 6):
+            want = inline.predict(contexts, horizon, freq="M", seasonality=12)
+            got = model.predict(contexts, horizon, freq="M", seasonality=12)
+            np.testing.assert_array_equal(got.quantiles, want.quantiles)
+            np.testing.assert_array_equal(got.mean, want.mean)
+            if horizon == 4:
+                assert model._pool is not None
+                first = model._pool._executor
+        assert model._pool is not None and model._pool._executor is first  # the same pool, not a new fork
+        assert model.fallbacks == []
+    finally:
+        model.close()
+    assert model._pool is None
+
+
+def test_a_worker_that_dies_in_the_pool_costs_only_its_series(monkeypatch: pytest.MonkeyPatch) -> None:
+    from toto_bench.adapters import statistical
+
+    contexts = seasonal_contexts(2, 60, 12, seed=5)
+    model = AutoStatsForecaster("auto-ets", n_jobs=2)
+    monkeypatch.setattr(statistical, "_pool_chunk", _die)  # forked workers inherit the patch
+    try:
+        fc = model.predict(contexts, 4, freq="M", seasonality=12)
+    finally:
+        model.close()
+    assert {r.reason for r in model.fallbacks} == {"worker_error"}
+    naive = SeasonalNaiveForecaster(context_length=model.context_length).predict(
+        contexts, 4, freq="M", seasonality=12
+    )
+    np.testing.assert_array_equal(fc.quantiles, naive.quantiles)
+
+
+def _die(*args: object) -> None:
+    os._exit(3)
+
+
 def test_auto_model_time_limit_falls_back_to_seasonal_naive_and_records_it() -> None:
     contexts = seasonal_contexts(2, 400, 24, seed=1)
     model = AutoStatsForecaster("auto-arima", n_jobs=2, time_limit=0.05)

@@ -84,7 +84,7 @@ def _executor(args: argparse.Namespace) -> Executor:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from toto_bench.adapters.registry import get_model_spec
+    from toto_bench.adapters.registry import check_overrides, get_model_spec
     from toto_bench.engine.executors import ModelRecipe
     from toto_bench.engine.runner import RunOptions, run_suite
     from toto_bench.suites import get_suite
@@ -111,7 +111,11 @@ def _run(args: argparse.Namespace) -> int:
         save_forecasts=args.save_forecasts,
         model_card={"model_type": spec.card_model_type} if spec.card_model_type else {},
     )
-    summary = run_suite(suite, args.model, ModelRecipe(args.model, args.suite, overrides), options)
+    build = dict(overrides)
+    if args.jobs is not None:  # how many processes, not what they compute: kept out of the results key
+        check_overrides(args.model, {"n_jobs": args.jobs})
+        build["n_jobs"] = args.jobs
+    summary = run_suite(suite, args.model, ModelRecipe(args.model, args.suite, build), options)
     if summary.complete:
         print(
             f"{summary.results_csv}: {summary.computed} configs computed, {summary.skipped} reused "
@@ -215,6 +219,13 @@ def register(sub: Any) -> None:
         help="statsforecast auto models: wall-clock seconds per config before it falls back to seasonal "
         "naive (default: the suite's upstream setting, 45 on BOOM/Boomlet where the notebooks use it, none "
         "elsewhere); a limit makes rows depend on machine load, the run summary and boards count them",
+    )
+    run.add_argument(
+        "--jobs",
+        type=positive_int,
+        metavar="N",
+        help="statsforecast auto models: worker processes of the run's one pool (default: all usable CPUs); "
+        "the forecasts do not depend on it, so it is not part of the results key",
     )
     run.add_argument("--no-progress", action="store_true", help="no progress bar")
     run.add_argument(
