@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -141,14 +142,22 @@ def _progress(total: int, desc: str, enabled: bool) -> Any:
     return tqdm(total=total, desc=desc, unit="config", disable=not enabled, dynamic_ncols=True)
 
 
+#: Seconds between two ``fsync`` of the journal at most (besides the one at the end of the run). Every
+#: config's line is written (``os.write``) as it finishes, so a killed process loses nothing finished; the
+#: interval bounds what a machine crash can lose, without one ``fsync`` per dataset (2807 on BOOM).
+SYNC_INTERVAL_S = 2.0
+
+
 class _Commit:
     """The driver's side of an executor: commits each finished config to the store as it arrives."""
 
-    def __init__(self, store: ResultsStore, bar: Any) -> None:
+    def __init__(self, store: ResultsStore, bar: Any, sync_interval: float | None = None) -> None:
         self.store = store
         self.bar = bar
         self.computed = 0
         self.windows = 0
+        self.sync_interval = SYNC_INTERVAL_S if sync_interval is None else sync_interval
+        self._synced_at = time.monotonic()
 
     def commit(self, result: ConfigResult) -> None:
         self.store.add(result.key, result.row)
@@ -157,7 +166,12 @@ class _Commit:
         self.bar.update(1)
 
     def unit_done(self, unit: WorkUnit) -> None:
+        if time.monotonic() - self._synced_at >= self.sync_interval:
+            self.sync()
+
+    def sync(self) -> None:
         self.store.sync()
+        self._synced_at = time.monotonic()
 
 
 def run_suite(
@@ -234,6 +248,7 @@ def run_suite(
         report = executor.execute(job, units, sink)
     finally:
         bar.close()
+        sink.sync()  # at exit, also when the run stops on an error
     if shard is not None:
         store.reload()  # what the other shards committed meanwhile
     pending_configs = len(store.missing(keys))
