@@ -22,8 +22,10 @@ ulp of float64, which moves a float32 output only when it sits on a rounding bou
     q_L     = mean ∓ z_L · sigma · sqrt(floor(h/m) + 1)   in float64, then cast to float32
 
 ``naive`` is the same with ``m = 1``. The auto models call the statsforecast models' ``forecast`` directly
-(the per-series loop ``StatsForecast.forecast`` runs) in worker processes that are killed when a call exceeds
-its time limit; every substitution by seasonal naive is recorded in ``model.fallbacks``.
+(the per-series loop ``StatsForecast.forecast`` runs) in worker processes. Without a time limit (the default,
+and every suite but BOOM) the numbers do not depend on the machine; with one (BOOM's notebooks: 45 s per
+config, the ``boom``/``boomlet`` suite setting) the workers of a call that exceeds it are killed and the call
+becomes seasonal naive. Every substitution by seasonal naive is recorded in ``model.fallbacks``.
 """
 
 from __future__ import annotations
@@ -45,6 +47,7 @@ from toto_bench.adapters.registry import ModelSpec, register
 
 __all__ = [
     "AUTO_MODEL_SETTINGS",
+    "BOOM_TIME_LIMIT",
     "AllNanPolicy",
     "AutoStatsForecaster",
     "FallbackRecord",
@@ -58,6 +61,9 @@ __all__ = [
 AllNanPolicy = Literal["raise", "zero"]
 
 STATS_INSTALL_HINT = install_hint("stats")
+
+#: Seconds per (dataset, term) config BOOM's notebooks give the statsforecast auto models.
+BOOM_TIME_LIMIT = 45.0
 
 _NEED_DATA = "statistical models need at least one time step"
 
@@ -293,7 +299,7 @@ class _NaiveBase:
         then costs one float32 reduction over its prefix (the same pairwise ``np.sum`` statsforecast's
         ``np.nansum`` does, so the result stays bit-identical, and it is as fast as a cumulative sum).
         With a ``context_length`` each window's context is truncated and imputed on its own (as the wrapper
-        does), which costs ``O(W·V·context_length)``.
+        does), which costs ``O(W·V·context_length)``, in one vectorised block for the full-length windows.
         """
         _check_horizon_season(horizon, seasonality)
         season = self._season(seasonality)
@@ -308,11 +314,12 @@ class _NaiveBase:
                 f"every cut must be in [1, {length}], got min {cuts_arr.min()} max {cuts_arr.max()}"
             )
         cut_list = [int(c) for c in cuts_arr]
-        truncating = self.context_length is not None and any(c > self.context_length for c in cut_list)
+        if self.context_length is not None and any(c > self.context_length for c in cut_list):
+            return self._truncated_prefixes(arr, cuts_arr, h, season, self.context_length)
         mask = np.isnan(arr)
         first_obs = np.where(mask.all(axis=1), length, np.argmax(~mask, axis=1))
         some_prefix_all_nan = any(c <= int(first_obs.max()) for c in cut_list)
-        if truncating or some_prefix_all_nan:
+        if some_prefix_all_nan:
             return _native_seasonal_naive(
                 [arr[:, :c] for c in cut_list], h, season, self.context_length, self.all_nan
             )
@@ -326,6 +333,39 @@ class _NaiveBase:
             mean[w] = _seasonal_mean(y[:, :c], c, h, season)
             sigma[w] = _sigma_from_sums(np.sum(r2[:, :c], axis=1), c, season)
         return QuantileForecast(quantiles=_quantiles_from_sigma(mean, sigma, h, season), mean=mean)
+
+    def _truncated_prefixes(
+        self, arr: np.ndarray, cuts: np.ndarray, horizon: int, season: int, context_length: int
+    ) -> QuantileForecast:
+        """``predict_prefixes`` with a context length: every window sees ``arr[:, c - L : c]``, imputed on
+        its own (the wrapper truncates before imputing).
+
+        The windows with a full context (``c >= L``) are gathered into one ``[W·V, L]`` block that is
+        imputed and forecast at once (the computations are per row, so each row's numbers are those of its
+        own call); shorter prefixes go through the per-context path. Only the tail the windows need is
+        read, never the whole history. ``arr``: ``[V, T]``; ``cuts``: ``[W]``.
+        """
+        n_var = arr.shape[0]
+        full = np.flatnonzero(cuts >= context_length)
+        short = np.flatnonzero(cuts < context_length)
+        mean = np.empty((len(cuts), n_var, horizon), dtype=np.float32)
+        quantiles = np.empty((len(cuts), n_var, horizon, len(_COLUMNS)), dtype=np.float32)
+        if full.size:
+            windows = [arr[:, int(c) - context_length : int(c)] for c in cuts[full]]
+            block = np.stack(windows).reshape(full.size * n_var, context_length)  # [W_full·V, L]
+            if self.all_nan == "raise" and np.isnan(block).all(axis=1).any():
+                short = np.arange(len(cuts))  # let the per-context path raise its own error
+            else:
+                y = last_value_imputation(block, all_nan=self.all_nan)
+                m, q = seasonal_naive_forecast(y, horizon, season)
+                mean[full] = m.reshape(full.size, n_var, horizon)
+                quantiles[full] = q.reshape(full.size, n_var, horizon, len(_COLUMNS))
+        if short.size:
+            part = _native_seasonal_naive(
+                [arr[:, : int(cuts[w])] for w in short], horizon, season, context_length, self.all_nan
+            )
+            mean[short], quantiles[short] = part.mean, part.quantiles
+        return QuantileForecast(quantiles=quantiles, mean=mean)
 
 
 class SeasonalNaiveForecaster(_NaiveBase):
@@ -526,6 +566,74 @@ def _run_workers(
             conn.close()
 
 
+def _pool_chunk(
+    class_name: str, params: dict[str, Any], season: int, ys: list[np.ndarray], horizon: int
+) -> tuple[str, Any]:
+    """A pool task: ``("ok", results)`` or ``("error", message)`` (never raises into the pool)."""
+    try:
+        return "ok", _forecast_chunk(class_name, params, season, ys, horizon)
+    except Exception as error:
+        return "error", f"{type(error).__name__}: {error}"
+
+
+class _WorkerPool:
+    """One process pool for the life of a model (a run), not a fork per ``predict`` call.
+
+    Used when there is no time limit (a limit needs killable per-call workers, :func:`_run_workers`). Each
+    call's series are dealt round-robin into ``4 · workers`` chunks so long and short series spread over
+    the workers; a chunk's results come back in its series' order, so the forecasts do not depend on the
+    number of workers or on which finished first.
+    """
+
+    def __init__(self, workers: int) -> None:
+        self.workers = workers
+        self._executor: Any = None
+
+    def run(
+        self, class_name: str, params: dict[str, Any], season: int, ys: list[np.ndarray], horizon: int
+    ) -> list[_ChunkOutcome]:
+        if not ys:
+            return []
+        if self.workers == 1:
+            return [
+                _ChunkOutcome(
+                    _forecast_chunk(class_name, params, season, ys, horizon), None, [*range(len(ys))]
+                )
+            ]
+        from concurrent.futures import ProcessPoolExecutor
+        from concurrent.futures.process import BrokenProcessPool
+
+        if self._executor is None:
+            self._executor = ProcessPoolExecutor(self.workers, mp_context=_mp_context())
+        n_chunks = max(1, min(4 * self.workers, len(ys)))
+        chunks = [list(range(k, len(ys), n_chunks)) for k in range(n_chunks)]
+        futures = [
+            self._executor.submit(_pool_chunk, class_name, params, season, [ys[i] for i in idx], horizon)
+            for idx in chunks
+        ]
+        outcomes = []
+        for idx, future in zip(chunks, futures, strict=True):
+            outcome = _ChunkOutcome(indices=idx)
+            try:
+                status, payload = future.result()
+            except BrokenProcessPool as error:  # a worker died: its chunks become seasonal naive
+                outcome.error = f"worker process died: {error}"
+            else:
+                if status == "ok":
+                    outcome.results = payload
+                else:
+                    outcome.error = payload
+            outcomes.append(outcome)
+        if any(o.error and o.error.startswith("worker process died") for o in outcomes):
+            self.close()
+        return outcomes
+
+    def close(self) -> None:
+        if self._executor is not None:
+            self._executor.shutdown(wait=True, cancel_futures=True)
+            self._executor = None
+
+
 class AutoStatsForecaster:
     """A statsforecast auto model (AutoARIMA / AutoETS / AutoTheta) with BOOM's settings.
 
@@ -534,9 +642,12 @@ class AutoStatsForecaster:
         context_length: last points kept per series; the default (``-1``) is BOOM's 512 / 1000 / 1000,
             ``None`` keeps everything.
         time_limit: seconds per ``predict`` call; past it the workers are killed and the whole call is
-            replaced by seasonal naive (BOOM: 45 s per (dataset, term) config → seasonal-naive row).
-            ``None``: no limit.
-        n_jobs: worker processes (``-1``: all usable CPUs). Series are forecast independently.
+            replaced by seasonal naive (BOOM: 45 s per (dataset, term) config → seasonal-naive row, which
+            makes the row depend on the machine's speed and load). ``None`` (default): no limit, the
+            numbers are deterministic.
+        n_jobs: worker processes (``-1``: all usable CPUs). Series are forecast independently. Without a
+            time limit one pool serves every call of the model (:meth:`close` stops it); with one, each
+            call forks killable workers.
         fallback_context_length: context of the seasonal naive that replaces a timed-out call (BOOM copies its
             seasonal-naive results, which used ``max_length=2048``).
         all_nan: ``"raise"`` or ``"zero"`` (gluonts' behaviour), for all-NaN contexts.
@@ -555,7 +666,7 @@ class AutoStatsForecaster:
         model: str,
         context_length: int | None = -1,
         *,
-        time_limit: float | None = 45.0,
+        time_limit: float | None = None,
         n_jobs: int = -1,
         fallback_context_length: int | None = 2048,
         all_nan: AllNanPolicy = "raise",
@@ -576,10 +687,13 @@ class AutoStatsForecaster:
         self.time_limit = time_limit
         self.n_jobs = n_jobs
         self.fallback_context_length = fallback_context_length
+        if time_limit is not None and not time_limit > 0:
+            raise ValueError(f"time_limit must be a positive number of seconds or None, got {time_limit!r}")
         if all_nan not in ("raise", "zero"):
             raise ValueError(f"all_nan must be 'raise' or 'zero', got {all_nan!r}")
         self.all_nan: AllNanPolicy = all_nan
         self.fallbacks: list[FallbackRecord] = []
+        self._pool: _WorkerPool | None = None
         self._calls = 0
         self._config: str | None = None
 
@@ -612,6 +726,18 @@ class AutoStatsForecaster:
             "fallback_configs": self.fallback_configs,
         }
 
+    def close(self) -> None:
+        """Stop the worker pool (started on the first call without a time limit); a later call restarts it."""
+        if self._pool is not None:
+            self._pool.close()
+            self._pool = None
+
+    def __del__(self) -> None:
+        try:
+            self.close()
+        except Exception:  # interpreter shutdown: the pool's processes exit with it
+            pass
+
     def _workers(self) -> int:
         if self.n_jobs == -1:
             return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
@@ -638,9 +764,17 @@ class AutoStatsForecaster:
             ys.extend(np.ascontiguousarray(row) for row in imputed)
 
         start = time.monotonic()
-        outcomes = _run_workers(
-            self._class_name, self.model_params, season, ys, h, self._workers(), self.time_limit
-        )
+        if self.time_limit is None:  # one pool for the whole run
+            if self._pool is None or self._pool.workers != self._workers():
+                self.close()
+                self._pool = _WorkerPool(self._workers())
+            outcomes: list[_ChunkOutcome] | None = self._pool.run(
+                self._class_name, self.model_params, season, ys, h
+            )
+        else:  # killable workers per call, to enforce the limit
+            outcomes = _run_workers(
+                self._class_name, self.model_params, season, ys, h, self._workers(), self.time_limit
+            )
         if outcomes is None:
             self.fallbacks.append(
                 FallbackRecord(
@@ -723,8 +857,12 @@ for _name, _settings in AUTO_MODEL_SETTINGS.items():
             factory=_auto_factory(_name),
             family="statistical",
             description=(
-                f"statsforecast {_settings['class']}({_params}), last {_settings['context_length']} points, "
-                "per-call time limit with seasonal-naive fallback"
+                f"statsforecast {_settings['class']}({_params}), last {_settings['context_length']} points; "
+                "BOOM: 45 s per config, then seasonal naive"
             ),
+            # No wall-clock limit by default: a limit makes rows depend on machine load. BOOM's notebooks
+            # give each (dataset, term) config 45 s and copy the seasonal-naive row past it.
+            defaults={"time_limit": None},
+            suite_settings={suite: {"time_limit": BOOM_TIME_LIMIT} for suite in ("boom", "boomlet")},
         )
     )

@@ -224,3 +224,22 @@ def test_rows_read_back_equal_the_rows_committed(tmp_path: Path) -> None:
     (tmp_path / "copy" / "journal.jsonl").write_bytes(store.journal.read_bytes())
     reread.reload()
     assert reread.write_csv(keys).read_bytes() == uninterrupted
+
+
+@pytest.mark.parametrize(("interval", "syncs"), [(3600.0, 1), (0.0, 6 + 1)])
+def test_the_journal_is_fsynced_every_few_seconds_and_at_exit_not_per_dataset(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, interval: float, syncs: int
+) -> None:
+    data = run_fixtures.write_datasets(tmp_path / "data")
+    calls: list[int] = []
+    original = ResultsStore.sync
+
+    def counting(self: ResultsStore) -> None:
+        calls.append(_lines(self.journal))
+        original(self)
+
+    monkeypatch.setattr(ResultsStore, "sync", counting)
+    monkeypatch.setattr(runner, "SYNC_INTERVAL_S", interval)
+    assert main(_argv(data, tmp_path / "out", "naive")) == 0
+    assert len(calls) == syncs  # 6 datasets: one sync per dataset only when the interval is 0
+    assert calls[-1] == run_fixtures.CONFIGS  # the last one, at exit, covers every committed line

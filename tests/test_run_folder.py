@@ -176,12 +176,12 @@ def test_ctrl_c_says_how_many_configs_are_saved_and_how_to_resume(tmp_path: Path
 def test_ctrl_c_prints_one_line_and_exits_130(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import toto_bench.cli.run as cli_run
+    import toto_bench.engine.runner as engine_runner  # the run command imports run_suite from here on use
 
     def interrupted(*_: object, **__: object) -> None:
         raise RunInterrupted("interrupted: 3 config(s) computed now and 0 earlier are saved in X; rerun")
 
-    monkeypatch.setattr(cli_run, "run_suite", interrupted)
+    monkeypatch.setattr(engine_runner, "run_suite", interrupted)
     assert main(_argv(tmp_path, tmp_path / "out")) == 130
     err = capsys.readouterr().err
     assert (

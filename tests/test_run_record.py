@@ -402,7 +402,9 @@ def test_no_gpu_figures_and_no_torch_import_for_a_statistical_run() -> None:
         ("seasonal-naive", "boom", 2048, ("all_nan", "zero")),
         ("naive", None, None, ("all_nan", "zero")),
         ("auto-ets", None, 1000, ("model_params", {"model": "ZZN"})),
-        ("auto-arima", None, 512, ("time_limit", 45.0)),
+        ("auto-arima", None, 512, ("time_limit", None)),
+        ("auto-theta", "gift-eval", 1000, ("time_limit", None)),
+        ("auto-arima", "boom", 512, ("time_limit", 45.0)),
     ],
 )
 def test_statistical_models_describe_their_settings(

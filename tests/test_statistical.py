@@ -213,6 +213,43 @@ def test_last_value_imputation_equals_gluonts() -> None:
     assert ours.dtype == np.float32 and not np.isnan(rows[4]).any()
 
 
+@pytest.mark.parametrize("name", ["seasonal-naive", "naive"])
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_truncated_prefixes_in_one_block_match_per_window_imputation_then_statsforecast(
+    name: str, seed: int
+) -> None:
+    """With a context length (BOOM: 2048) the full-length windows are imputed and forecast as one block:
+    each window still sees only its own last L points, with gaps straddling the window starts, windows that
+    are entirely NaN (gluonts: zeros) and prefixes shorter than L in the same call."""
+    length, context = 700, 96
+    series = np.stack([gappy_series(seed, length), gappy_series(seed + 10, length)])
+    series[0, 300:420] = np.nan  # a whole window of NaN: the cut at 420 sees none of the data before
+    series[1, 500 - context - 3 : 500 - context + 4] = np.nan  # a gap across the window start of cut 500
+    cuts = np.array([50, 96, 97, 420, 500, 643, 700])
+    model = build_model(name, context_length=context)  # all_nan="zero", the registered default
+    fast = model.predict_prefixes(series, cuts, 36, freq="H", seasonality=24)
+    contexts = [series[:, :c] for c in cuts]
+    slow = model.predict(contexts, 36, freq="H", seasonality=24)
+    np.testing.assert_array_equal(fast.quantiles, slow.quantiles)
+    np.testing.assert_array_equal(fast.mean, slow.mean)
+    windows = [series[:, max(0, c - context) : c] for c in cuts]
+    assert np.isnan(windows[3][0]).all()  # the all-NaN window is really in the test
+    ok = [w for w in range(len(cuts)) if w != 3]  # gluonts imputes the all-NaN one to zeros, checked below
+    sub = QuantileForecast(quantiles=fast.quantiles[ok], mean=fast.mean[ok])
+    assert_matches_oracle(sub, [windows[w] for w in ok], name, 36, 24)
+    zeros = np.zeros((1, context), np.float32)
+    expected = build_model(name).predict([zeros], 36, freq="H", seasonality=24)
+    np.testing.assert_array_equal(fast.quantiles[3, 0], expected.quantiles[0, 0])
+
+
+def test_truncated_prefixes_still_refuse_an_all_nan_window_when_asked_to() -> None:
+    series = gappy_series(0, 300)[None, :].copy()
+    series[0, 150:250] = np.nan
+    model = SeasonalNaiveForecaster(context_length=96, all_nan="raise")
+    with pytest.raises(ValueError, match="entirely NaN"):
+        model.predict_prefixes(series, np.array([120, 250, 300]), 12, freq="H", seasonality=24)
+
+
 # ----------------------------------------------------------------------------------------------------------
 # Edge cases
 
@@ -373,6 +410,47 @@ def test_auto_model_workers_equal_inline() -> None:
     )
     np.testing.assert_array_equal(inline.quantiles, pooled.quantiles)
     np.testing.assert_array_equal(inline.mean, pooled.mean)
+
+
+def test_one_worker_pool_serves_every_call_without_a_time_limit() -> None:
+    contexts = seasonal_contexts(5, 60, 12, seed=4)
+    inline = AutoStatsForecaster("auto-ets", n_jobs=1)
+    model = AutoStatsForecaster("auto-ets", n_jobs=2)  # no time limit: the default
+    try:
+        for horizon in (4, 6):
+            want = inline.predict(contexts, horizon, freq="M", seasonality=12)
+            got = model.predict(contexts, horizon, freq="M", seasonality=12)
+            np.testing.assert_array_equal(got.quantiles, want.quantiles)
+            np.testing.assert_array_equal(got.mean, want.mean)
+            if horizon == 4:
+                assert model._pool is not None
+                first = model._pool._executor
+        assert model._pool is not None and model._pool._executor is first  # the same pool, not a new fork
+        assert model.fallbacks == []
+    finally:
+        model.close()
+    assert model._pool is None
+
+
+def test_a_worker_that_dies_in_the_pool_costs_only_its_series(monkeypatch: pytest.MonkeyPatch) -> None:
+    from toto_bench.adapters import statistical
+
+    contexts = seasonal_contexts(2, 60, 12, seed=5)
+    model = AutoStatsForecaster("auto-ets", n_jobs=2)
+    monkeypatch.setattr(statistical, "_pool_chunk", _die)  # forked workers inherit the patch
+    try:
+        fc = model.predict(contexts, 4, freq="M", seasonality=12)
+    finally:
+        model.close()
+    assert {r.reason for r in model.fallbacks} == {"worker_error"}
+    naive = SeasonalNaiveForecaster(context_length=model.context_length).predict(
+        contexts, 4, freq="M", seasonality=12
+    )
+    np.testing.assert_array_equal(fc.quantiles, naive.quantiles)
+
+
+def _die(*args: object) -> None:
+    os._exit(3)
 
 
 def test_auto_model_time_limit_falls_back_to_seasonal_naive_and_records_it() -> None:

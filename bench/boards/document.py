@@ -45,7 +45,9 @@ from toto_bench.engine.results import (
     METADATA_COLUMNS,
     RESULTS_FILENAME,
     ResultsError,
+    RunFallbacks,
     has_leakage,
+    load_fallbacks,
     load_metadata,
     load_results,
     nonfinite_counts,
@@ -616,7 +618,9 @@ def build_document(
             }
         )
 
-    sections = [] if breakdown else [Section("Leaderboard", board.table)]
+    fallbacks = load_fallbacks(results_dirs)
+    table = mark_fallbacks(board.table, fallbacks)
+    sections = [] if breakdown else [Section("Leaderboard", table)]
     if suite == "lsf":
         sections.append(Section("Per horizon", board.config_values["per_horizon"]))
     for group in groups:
@@ -635,6 +639,7 @@ def build_document(
     ]
     if suite == "lsf":  # raw errors, no ranks
         notes = notes[1:]
+    notes += fallback_notes(fallbacks, board.model_order)
     if board_stats is not None:
         notes.append(_stats_note(board_stats))
     title = f"{suite_title(suite)} leaderboard" + (f" — breakdown by {groups[0]}" if breakdown else "")
@@ -728,7 +733,9 @@ def _gift_eval_outputs(
             return Outputs(files)
         layout = _space_layout(board.metric_breakdowns[groups[0]])
         return Outputs({f"{stem}_{groups[0]}.csv": to_csv(layout, index=True, full_precision=True)})
-    sections = [] if breakdown else [Section("Leaderboard", board.table)]
+    fallbacks = load_fallbacks(results_dirs)
+    marked = mark_fallbacks(board.table, fallbacks)
+    sections = [] if breakdown else [Section("Leaderboard", marked)]
     for group in groups:
         for metric, table in board.metric_breakdowns[group].items():
             title = f"Breakdown by {_GROUP_TITLES[group]}: {_METRIC_TITLES[metric]}"
@@ -739,6 +746,7 @@ def _gift_eval_outputs(
     if board_stats is not None:
         sections += _stats_sections(board_stats)
     notes = _gift_eval_notes(board, rerank=rerank, filtered=filtered)
+    notes += fallback_notes(fallbacks, board.model_order)
     if board_stats is not None:
         notes.append(_stats_note(board_stats))
     title = f"{_TITLES[suite]} leaderboard" + (
@@ -747,6 +755,42 @@ def _gift_eval_outputs(
     doc = Document(title=title, intro=_intro(suite, board, results_dirs), sections=sections, notes=notes)
     ext = "md" if fmt == "md" else "html"
     return Outputs({f"{suite}.{ext}": render(doc, fmt)})
+
+
+#: Appended to a model's name in md/html boards when some of its rows hold seasonal-naive substitutes.
+FALLBACK_MARK = " †"
+
+
+def fallback_notes(fallbacks: Mapping[str, RunFallbacks], models: Sequence[str]) -> list[str]:
+    """One note per model of ``models`` whose run record lists seasonal-naive substitutes or used a
+    wall-clock limit (then its rows depend on the machine that ran it)."""
+    notes = []
+    for model in models:
+        info = fallbacks.get(model)
+        if info is None:
+            continue
+        parts = []
+        for reason, configs in info.configs.items():
+            shown = ", ".join(f"`{c}`" for c in configs[:5]) + (", ..." if len(configs) > 5 else "")
+            parts.append(f"{len(configs)} config(s) fell back to seasonal naive ({reason}): {shown}")
+        if info.time_limit is not None:
+            parts.append(
+                f"the run had a {info.time_limit:g} s wall-clock limit per config, so its rows depend on the "
+                "machine's speed and load"
+            )
+        mark = FALLBACK_MARK if info.configs else ""
+        notes.append(f"`{model}`{mark}: " + "; ".join(parts) + " (run record: config.json `fallbacks`).")
+    return notes
+
+
+def mark_fallbacks(table: pd.DataFrame, fallbacks: Mapping[str, RunFallbacks]) -> pd.DataFrame:
+    """``table`` with :data:`FALLBACK_MARK` after the ``model`` name of models with substitutes."""
+    marked = {m for m, info in fallbacks.items() if info.configs}
+    if "model" not in table.columns or not marked:
+        return table
+    out = table.copy()
+    out["model"] = [f"{m}{FALLBACK_MARK}" if m in marked else m for m in out["model"]]
+    return out
 
 
 def nonfinite_report(results_dirs: Sequence[str | os.PathLike[str]]) -> pd.DataFrame:

@@ -37,8 +37,15 @@ from typing import Any, Protocol
 import numpy as np
 import pandas as pd
 
-from toto_bench.boards.document import board_description, compute_board, suite_title
+from toto_bench.boards.document import (
+    board_description,
+    compute_board,
+    fallback_notes,
+    mark_fallbacks,
+    suite_title,
+)
 from toto_bench.boards.leaderboard import Leaderboard
+from toto_bench.engine.results import load_fallbacks
 from toto_bench.studies.outputs import StudyOutput, read_study_outputs
 from toto_bench.suites import DatasetSpec, Suite, get_suite, locate_properties
 from toto_bench.suites.boom import BoomProperties
@@ -708,6 +715,7 @@ def build_report(
 ) -> str:
     """The page (``index.html`` text) for a computed ``board``, forecast ``panels`` and study outputs."""
     title = f"{suite_title(suite)} report"
+    fallbacks = load_fallbacks(results_dirs)
     nav = [("leaderboard", "Leaderboard")]
     breakdowns = _breakdown_tables(suite, board)
     if breakdowns:
@@ -724,7 +732,7 @@ def build_report(
         "<nav>" + "".join(f'<a href="#{a}">{html.escape(t)}</a>' for a, t in nav) + "</nav>",
         f"<p>{html.escape(_intro(suite, board, results_dirs))}</p></header><main>",
         '<section id="leaderboard"><h2>Leaderboard</h2>',
-        sortable_table(board.table, table_id="board"),
+        sortable_table(mark_fallbacks(board.table, fallbacks), table_id="board"),
         "</section>",
     ]
     if breakdowns:
@@ -748,6 +756,7 @@ def build_report(
     imputed = int(board.imputed.to_numpy().sum()) if not board.imputed.empty else 0
     if imputed:
         notes.append(f"{imputed} NaN/inf cells imputed (see the notes of toto-bench leaderboard).")
+    notes += [n.replace("`", "") for n in fallback_notes(fallbacks, board.model_order)]
     body.append('<section id="notes"><h2>Notes</h2><ul class="note">')
     body += [f"<li>{html.escape(n)}</li>" for n in notes]
     body.append("</ul></section></main>")

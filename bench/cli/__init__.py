@@ -23,16 +23,19 @@ import errno
 import sys
 from collections.abc import Sequence
 
-from toto_bench import __version__
 from toto_bench.cli import data, doctor, download, importing, leaderboard, listing, report, run, score, study
 from toto_bench.cli.common import EPILOG, UserError
-from toto_bench.engine.data import DataError
-from toto_bench.engine.lock import FolderLockedError
-from toto_bench.engine.protocol import RunError
-from toto_bench.engine.results import ResultsError
-from toto_bench.engine.tasks import did_you_mean
 
 __all__ = ["UserError", "build_parser", "main"]
+
+
+class _Version(argparse.Action):
+    """``--version``: reads the installed version only when asked (``importlib.metadata`` is slow)."""
+
+    def __call__(self, parser: argparse.ArgumentParser, *args: object, **kwargs: object) -> None:
+        from toto_bench import __version__
+
+        parser.exit(message=f"toto-bench {__version__}\n")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -43,7 +46,7 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog=EPILOG,
     )
-    parser.add_argument("--version", action="version", version=f"toto-bench {__version__}")
+    parser.add_argument("--version", action=_Version, nargs=0, help="show the version and exit")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for command in (leaderboard, importing, run, download, report, score, listing, data, doctor, study):
         command.register(sub)
@@ -57,22 +60,25 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error(_unrecognized(parser, getattr(args, "command", None), extras))
     if getattr(args, "check", None) and getattr(args, "output", None):
         parser.error("--check and --output are exclusive")
-    errors = (UserError, ResultsError, DataError, RunError, FolderLockedError, FileNotFoundError, ValueError)
     try:
         return int(args.func(args))
-    except (*errors, ImportError) as exc:
-        print(f"toto-bench: error: {exc}", file=sys.stderr)
-        return 2
     except KeyboardInterrupt as exc:
         print(f"toto-bench: {exc or 'interrupted'}", file=sys.stderr)
         return 130
-    except OSError as exc:  # disk full, permissions, ...: name the file and the fix, no traceback
-        print(f"toto-bench: error: {_os_error(exc)}", file=sys.stderr)
-        return 2
+    except Exception as exc:
+        if isinstance(exc, _user_errors()):
+            print(f"toto-bench: error: {exc}", file=sys.stderr)
+            return 2
+        if isinstance(exc, OSError):  # disk full, permissions, ...: name the file and the fix, no traceback
+            print(f"toto-bench: error: {_os_error(exc)}", file=sys.stderr)
+            return 2
+        raise
 
 
 def _unrecognized(parser: argparse.ArgumentParser, command: str | None, extras: Sequence[str]) -> str:
     """argparse's "unrecognized arguments" message, with the command's close options for each misspelt one."""
+    from toto_bench.engine.tasks import did_you_mean  # lazily: --help stays free of numpy
+
     options: list[str] = []
     for action in parser._actions:  # the command's sub-parser holds its options
         if isinstance(action, argparse._SubParsersAction) and command in action.choices:
@@ -90,6 +96,26 @@ def _os_error(exc: OSError) -> str:
             f"same command: finished configs are kept"
         )
     return f"{type(exc).__name__}{where}: {exc.strerror or exc}"
+
+
+#: Error types of the engine printed as one line (exit 2), by module: imported only by the commands that
+#: need them, so an error of that type can only exist once its module is loaded.
+_ENGINE_ERRORS = (
+    ("toto_bench.engine.data", "DataError"),
+    ("toto_bench.engine.lock", "FolderLockedError"),
+    ("toto_bench.engine.protocol", "RunError"),
+    ("toto_bench.engine.results", "ResultsError"),
+)
+
+
+def _user_errors() -> tuple[type[Exception], ...]:
+    """The exception types a command reports as ``toto-bench: error: ...`` (exit status 2)."""
+    types: list[type[Exception]] = [UserError, FileNotFoundError, ValueError, ImportError]
+    for module, name in _ENGINE_ERRORS:
+        loaded = sys.modules.get(module)
+        if loaded is not None:
+            types.append(getattr(loaded, name))
+    return tuple(types)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -6,10 +6,11 @@ import argparse
 from typing import Any
 
 from toto_bench.cli.common import split
-from toto_bench.engine.data import download
 
 
 def _download(args: argparse.Namespace) -> int:
+    from toto_bench.engine.data import download
+
     root = download(args.suite, split(args.datasets), args.data_dir)
     print(f"{args.suite} data ready under {root}")
     return 0

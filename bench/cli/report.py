@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from toto_bench.boards.document import TIES
+from toto_bench.cli.choices import TIES
 from toto_bench.cli.common import (
     EPILOG,
     UserError,

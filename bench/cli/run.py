@@ -5,9 +5,9 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from toto_bench.adapters.registry import check_overrides, get_model_spec
+from toto_bench.cli.choices import EXECUTORS, RUN_SUITES
 from toto_bench.cli.common import (
     EPILOG,
     UserError,
@@ -17,17 +17,9 @@ from toto_bench.cli.common import (
     suite_argument,
     suite_properties,
 )
-from toto_bench.engine.executors import (
-    EXECUTORS,
-    Executor,
-    LocalExecutor,
-    ModelRecipe,
-    RayExecutor,
-    Shard,
-    parse_shard,
-)
-from toto_bench.engine.runner import RunOptions, run_suite
-from toto_bench.suites import RUN_SUITES, get_suite
+
+if TYPE_CHECKING:
+    from toto_bench.engine.executors import Executor, Shard
 
 
 def _protocol_options(args: argparse.Namespace) -> dict[str, int | None]:
@@ -41,6 +33,8 @@ def _protocol_options(args: argparse.Namespace) -> dict[str, int | None]:
 
 def _model_overrides(args: argparse.Namespace) -> dict[str, Any]:
     """Model settings given on the command line; they override the suite's and enter the run settings."""
+    from toto_bench.adapters.registry import check_overrides
+
     overrides: dict[str, Any] = {}
     if args.checkpoint is not None:
         overrides["checkpoint"] = str(Path(args.checkpoint).expanduser().resolve())
@@ -50,13 +44,34 @@ def _model_overrides(args: argparse.Namespace) -> dict[str, Any]:
         overrides["batch_size"] = args.batch_size
     if args.decode_block_size is not None:
         overrides["decode_block_size"] = args.decode_block_size or None  # 0: one forward pass
+    if args.time_limit is not None:  # "none": no limit, on BOOM too
+        overrides["time_limit"] = None if args.time_limit == _NO_LIMIT else args.time_limit
     if args.context_length is not None and args.suite != "lsf":  # LSF: a protocol cap instead
         overrides["context_length"] = args.context_length
     check_overrides(args.model, overrides)
     return overrides
 
 
+#: ``--time-limit none``: parsed to this marker, then to ``None`` in the overrides.
+_NO_LIMIT = "none"
+
+
+def _time_limit(text: str) -> float | str:
+    """``--time-limit SECONDS|none``: a positive number of seconds, or ``none`` (no wall-clock limit)."""
+    if text.strip().lower() == _NO_LIMIT:
+        return _NO_LIMIT
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a number of seconds > 0 or 'none', got {text!r}") from None
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a number of seconds > 0 or 'none', got {text!r}")
+    return value
+
+
 def _shard(text: str) -> Shard:
+    from toto_bench.engine.executors import parse_shard
+
     try:
         return parse_shard(text)
     except ValueError as exc:
@@ -65,6 +80,8 @@ def _shard(text: str) -> Shard:
 
 def _executor(args: argparse.Namespace) -> Executor:
     """``--executor`` with its options; Ray-only flags on the local executor are an error."""
+    from toto_bench.engine.executors import LocalExecutor, RayExecutor
+
     if args.executor == "ray":
         return RayExecutor(address=args.address, workers=args.workers)
     given = [flag for flag, value in (("--address", args.address), ("--workers", args.workers)) if value]
@@ -75,6 +92,11 @@ def _executor(args: argparse.Namespace) -> Executor:
 
 
 def _run(args: argparse.Namespace) -> int:
+    from toto_bench.adapters.registry import check_overrides, get_model_spec
+    from toto_bench.engine.executors import ModelRecipe
+    from toto_bench.engine.runner import RunOptions, run_suite
+    from toto_bench.suites import get_suite
+
     spec = get_model_spec(args.model)  # an unknown model fails before anything else
     executor = _executor(args)
     overrides = _model_overrides(args)
@@ -99,7 +121,11 @@ def _run(args: argparse.Namespace) -> int:
         wait=args.wait,
         model_card={"model_type": spec.card_model_type} if spec.card_model_type else {},
     )
-    summary = run_suite(suite, args.model, ModelRecipe(args.model, rules, overrides), options)
+    build = dict(overrides)
+    if args.jobs is not None:  # how many processes, not what they compute: kept out of the results key
+        check_overrides(args.model, {"n_jobs": args.jobs})
+        build["n_jobs"] = args.jobs
+    summary = run_suite(suite, args.model, ModelRecipe(args.model, rules, build), options)
     if summary.complete:
         print(
             f"{summary.results_csv}: {summary.computed} configs computed, {summary.skipped} reused "
@@ -113,6 +139,18 @@ def _run(args: argparse.Namespace) -> int:
             f"{summary.results_csv} is not written: the last shard to finish writes it, or rerun the same "
             f"command without --shard to complete it from the journals without recomputing; "
             f"run record {summary.record}"
+        )
+    for reason, configs in summary.fallbacks.items():
+        shown = ", ".join(configs[:10]) + (", ..." if len(configs) > 10 else "")
+        why = (
+            "wall-clock limit exceeded: these rows depend on the machine's speed and load"
+            if reason == "time_limit"
+            else "the model failed on some series"
+        )
+        print(
+            f"fallback ({reason}): {len(configs)} of the {summary.computed} computed configs hold "
+            f"seasonal-naive forecasts ({why}): {shown}; details in {summary.record}",
+            file=sys.stderr,
         )
     if summary.missing:
         print(f"skipped (no data file under --data-dir): {', '.join(summary.missing)}", file=sys.stderr)
@@ -189,6 +227,21 @@ def register(sub: Any) -> None:
         type=non_negative_int,
         metavar="N",
         help="Toto 2.0: 0 = one forward pass for the whole horizon (the notebooks'), else block decoding",
+    )
+    run.add_argument(
+        "--time-limit",
+        type=_time_limit,
+        metavar="SECONDS|none",
+        help="statsforecast auto models: wall-clock seconds per config before it falls back to seasonal "
+        "naive (default: the suite's upstream setting, 45 on BOOM/Boomlet where the notebooks use it, none "
+        "elsewhere); a limit makes rows depend on machine load, the run summary and boards count them",
+    )
+    run.add_argument(
+        "--jobs",
+        type=positive_int,
+        metavar="N",
+        help="statsforecast auto models: worker processes of the run's one pool (default: all usable CPUs); "
+        "the forecasts do not depend on it, so it is not part of the results key",
     )
     run.add_argument("--no-progress", action="store_true", help="no progress bar")
     run.add_argument(

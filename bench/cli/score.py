@@ -6,12 +6,13 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from toto_bench.cli.choices import RUN_SUITES
 from toto_bench.cli.common import suite_properties
-from toto_bench.suites import RUN_SUITES, get_suite
 
 
 def _score(args: argparse.Namespace) -> int:
     from toto_bench.boards.scoring import score_run
+    from toto_bench.suites import get_suite
 
     suite = get_suite(args.suite, suite_properties(args))
     output = Path(args.output) if args.output else None

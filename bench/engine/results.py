@@ -28,6 +28,7 @@ import logging
 import os
 import warnings
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -45,9 +46,11 @@ __all__ = [
     "RESULTS_ALIASES",
     "RESULTS_FILENAME",
     "ResultsError",
+    "RunFallbacks",
     "check_configs",
     "find_results_files",
     "has_leakage",
+    "load_fallbacks",
     "load_metadata",
     "load_results",
     "nonfinite_counts",
@@ -219,22 +222,20 @@ def read_results_csv(
     """Read one ``all_results.csv`` into a metric frame (see the module docstring for checks and quirks)."""
     p = Path(path)
     source = str(p)
-    try:
-        header = pd.read_csv(p, nrows=0).columns
-    except FileNotFoundError:
-        raise ResultsError(f"{source}: file not found") from None
-    except (OSError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as e:
-        raise ResultsError(f"{source}: unreadable CSV ({type(e).__name__}: {e})") from e
-    _resolve_columns([str(c) for c in header], required_columns, source)
-    # Parse every column (not usecols): a ragged row must fail loudly, not be silently truncated.
+    # One read, every column parsed (not usecols): a ragged row must fail loudly, not be silently truncated.
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", pd.errors.ParserWarning)
             raw = pd.read_csv(p, dtype={KEY_COLUMN: str}, index_col=False)
+    except FileNotFoundError:
+        raise ResultsError(f"{source}: file not found") from None
     except pd.errors.ParserWarning as e:
         raise ResultsError(f"{source}: malformed CSV (rows longer than the header: {e})") from e
-    except (OSError, UnicodeDecodeError, pd.errors.ParserError, ValueError) as e:
+    except (OSError, UnicodeDecodeError, pd.errors.EmptyDataError) as e:
+        raise ResultsError(f"{source}: unreadable CSV ({type(e).__name__}: {e})") from e
+    except (pd.errors.ParserError, ValueError) as e:
         raise ResultsError(f"{source}: malformed CSV ({type(e).__name__}: {e})") from e
+    _resolve_columns([str(c) for c in raw.columns], required_columns, source)
     if raw.empty:
         raise ResultsError(f"{source}: no data rows")
     problem = short_row_problem(source, p)
@@ -455,3 +456,54 @@ def load_metadata(
     out = pd.DataFrame.from_dict(rows, orient="index", columns=list(columns))
     out.index.name = "model"
     return out.astype(str) if len(out) else out
+
+
+@dataclass(frozen=True)
+class RunFallbacks:
+    """What a run record says about seasonal-naive substitutes in a model's rows.
+
+    Attributes:
+        configs: ``{reason: sorted configs}`` (``time_limit``, ``exception``, ``nan_forecast``, ...).
+        time_limit: the wall-clock limit per config the run used (seconds), ``None`` for none.
+    """
+
+    configs: dict[str, list[str]] = field(default_factory=dict)
+    time_limit: float | None = None
+
+    @property
+    def all_configs(self) -> list[str]:
+        """Every config with a substitute, sorted."""
+        return sorted({c for configs in self.configs.values() for c in configs})
+
+
+def load_fallbacks(
+    dirs: str | os.PathLike[str] | Sequence[str | os.PathLike[str]],
+) -> dict[str, RunFallbacks]:
+    """The fallback records of every model whose ``config.json`` is this harness's run record.
+
+    Returns:
+        ``{model: RunFallbacks}`` for the models whose run record used a time limit or lists a fallback
+        (upstream cards, and runs with neither, are left out).
+
+    Raises:
+        ResultsError: a ``config.json`` that is not a JSON object (named in the message).
+    """
+    out: dict[str, RunFallbacks] = {}
+    for model, csv in find_results_files(dirs).items():
+        card = csv.parent / CONFIG_FILENAME
+        if not card.is_file():
+            continue
+        payload = read_model_config(card)
+        settings = payload.get("settings")
+        limit = settings.get("time_limit") if isinstance(settings, dict) else None
+        records = payload.get("fallbacks")
+        by_reason: dict[str, set[str]] = {}
+        for item in records if isinstance(records, list) else []:
+            if isinstance(item, dict):
+                by_reason.setdefault(str(item.get("reason", "?")), set()).add(str(item.get("config") or "?"))
+        if by_reason or limit is not None:
+            out[model] = RunFallbacks(
+                {reason: sorted(c) for reason, c in sorted(by_reason.items())},
+                float(limit) if isinstance(limit, int | float) else None,
+            )
+    return out

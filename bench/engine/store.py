@@ -89,6 +89,7 @@ class ResultsStore:
         self.csv_path = self.folder / RESULTS_NAME
         self._rows: dict[EntryKey, dict[str, Any]] = {}
         self._torn_at: int | None = None  # byte offset of a torn last line of our own journal
+        self._folder_made = False  # mkdir once per store, not once per config
         self.reload()
 
     def reload(self) -> None:
@@ -130,7 +131,9 @@ class ResultsStore:
         missing = [c for c in self.columns if c not in row]
         if missing:
             raise ValueError(f"row for {key.config!r} lacks columns {missing}")
-        self.folder.mkdir(parents=True, exist_ok=True)
+        if not self._folder_made:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            self._folder_made = True
         entry = {"key": key.__dict__, "row": {k: _json_safe(row[k]) for k in self.columns}}
         line = (json.dumps(entry) + "\n").encode()
         fd = os.open(self.journal, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
