@@ -582,6 +582,12 @@ def build_document(
         exclude_leakage=exclude_leakage,
         rerank=rerank,
     )
+    board_stats = None
+    if stats is not None:
+        board_stats = board_statistics(
+            board, n_boot=stats.n_boot, seed=stats.seed, confidence=stats.confidence
+        )
+        board = dataclasses.replace(board, table=with_intervals(board.table, board_stats))
     if board.metric_breakdowns:
         return _gift_eval_outputs(
             suite,
@@ -589,17 +595,11 @@ def build_document(
             results_dirs,
             fmt=fmt,
             breakdown=breakdown,
-            stats=stats,
+            board_stats=board_stats,
             rerank=rerank,
             filtered=bool(model_types or exclude_leakage),
         )
     groups = [BREAKDOWNS[breakdown]] if breakdown else list(board.breakdowns)
-    board_stats = None
-    if stats is not None:
-        board_stats = board_statistics(
-            board, n_boot=stats.n_boot, seed=stats.seed, confidence=stats.confidence
-        )
-        board = dataclasses.replace(board, table=with_intervals(board.table, board_stats))
 
     if fmt == "csv":
         if breakdown is None:
@@ -712,18 +712,13 @@ def _gift_eval_outputs(
     *,
     fmt: str,
     breakdown: str | None,
-    stats: StatsOptions | None,
+    board_stats: BoardStatistics | None,
     rerank: bool,
     filtered: bool,
 ) -> Outputs:
-    """The GIFT-Eval document: board, the space's breakdown tabs, imputation counts and notes."""
+    """The GIFT-Eval document: board (with ``board_stats``' intervals already in its table), the space's
+    breakdown tabs, imputation counts and notes."""
     groups = [GIFT_EVAL_BREAKDOWNS[breakdown]] if breakdown else list(board.metric_breakdowns)
-    board_stats = None
-    if stats is not None:
-        board_stats = board_statistics(
-            board, n_boot=stats.n_boot, seed=stats.seed, confidence=stats.confidence
-        )
-        board = dataclasses.replace(board, table=with_intervals(board.table, board_stats))
     stem = suite.replace("-", "_")
     if fmt == "csv":
         if breakdown is None:
@@ -749,7 +744,7 @@ def _gift_eval_outputs(
     notes += fallback_notes(fallbacks, board.model_order)
     if board_stats is not None:
         notes.append(_stats_note(board_stats))
-    title = f"{_TITLES[suite]} leaderboard" + (
+    title = f"{suite_title(suite)} leaderboard" + (
         f" — breakdown by {_GROUP_TITLES[groups[0]]}" if breakdown else ""
     )
     doc = Document(title=title, intro=_intro(suite, board, results_dirs), sections=sections, notes=notes)

@@ -401,11 +401,6 @@ def materialize(source: str, workdir: Path, limits: ImportLimits | None = None) 
 # discovery and validation
 
 
-def _results_file(folder: Path) -> Path | None:
-    # the same lookup as the boards (toto_bench.engine.results.results_file): the copy is all_results.csv
-    return results_file(folder)
-
-
 def _time_tree(folder: Path) -> tuple[Path, ...]:
     npz = sorted(folder.glob("*/*/*/metrics.npz"))
     extra = sorted(p.with_name(CONFIG_FILENAME) for p in npz if p.with_name(CONFIG_FILENAME).is_file())
@@ -413,7 +408,7 @@ def _time_tree(folder: Path) -> tuple[Path, ...]:
 
 
 def _model(folder: Path, suite: str) -> ModelSource | None:
-    results = _results_file(folder)
+    results = results_file(folder)  # the boards' lookup; the copy is always all_results.csv
     config = folder / CONFIG_FILENAME
     if results is not None:
         return ModelSource(folder.name, folder, results, config if config.is_file() else None)

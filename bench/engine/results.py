@@ -320,7 +320,7 @@ def find_results_files(dirs: str | os.PathLike[str] | Sequence[str | os.PathLike
     Sub-directories without ``all_results.csv`` are skipped (logged). Raises :class:`ResultsError` if a
     directory does not exist, holds no results at all, or if a model name appears in two directories.
     """
-    return find_model_folders(dirs, _results_csv)
+    return find_model_folders(dirs, results_file)
 
 
 def results_file(folder: Path) -> Path | None:
@@ -334,10 +334,6 @@ def results_file(folder: Path) -> Path | None:
     if len(hits) > 1:
         raise ResultsError(f"{folder}: both {hits[0].name} and {hits[1].name}; keep one")
     return hits[0] if hits else None
-
-
-def _results_csv(folder: Path) -> Path | None:
-    return results_file(folder)
 
 
 def load_results(
