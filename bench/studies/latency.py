@@ -38,7 +38,7 @@ from toto_bench.studies.models import (
     set_context,
 )
 from toto_bench.studies.plots import line_plot_svg
-from toto_bench.studies.runs import cell_key, timed_call, write_study_record
+from toto_bench.studies.runs import cell_key, horizon_table, timed_call, write_study_record
 from toto_bench.studies.synthetic import MixtureSpec, generate_mixtures
 
 __all__ = ["COLUMNS", "DEFAULT_HORIZONS", "LatencyOptions", "LatencySummary", "latency_table", "run_latency"]
@@ -204,13 +204,7 @@ def _label(row: pd.Series | dict[str, Any]) -> str:
 
 def latency_table(frame: pd.DataFrame, value: str = "latency_median_ms") -> pd.DataFrame:
     """``value`` pivoted to one row per model · mode · batch size and one column per horizon."""
-    frame = frame.assign(run=[_label(r) for _, r in frame.iterrows()])
-    table = frame.pivot_table(
-        index="run", columns="horizon", values=value, sort=False, aggfunc="first", dropna=False
-    )
-    table.columns = [f"H={h}" for h in table.columns]
-    table.index.name = "model · mode · batch"
-    return table
+    return horizon_table(frame, value, [_label(r) for _, r in frame.iterrows()], "model · mode · batch")
 
 
 def _write_outputs(folder: Path, frame: pd.DataFrame, options: LatencyOptions) -> tuple[Path, Path, Path]:

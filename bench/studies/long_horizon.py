@@ -48,7 +48,7 @@ from toto_bench.studies.models import (
     set_context,
 )
 from toto_bench.studies.plots import forecast_panel_svg, line_plot_svg
-from toto_bench.studies.runs import cell_key, write_study_record
+from toto_bench.studies.runs import cell_key, horizon_table, write_study_record
 from toto_bench.studies.synthetic import MixtureSpec, generate_mixtures, pearson_r
 
 __all__ = ["COLUMNS", "DEFAULT_HORIZONS", "LongHorizonOptions", "LongHorizonSummary", "run_long_horizon"]
@@ -234,13 +234,8 @@ def _forecast_plot(path: Path, data: dict[str, np.ndarray], cell: str, r: np.nda
 
 
 def _table(frame: pd.DataFrame, value: str) -> pd.DataFrame:
-    frame = frame.assign(run=[f"{m} · {d}" for m, d in zip(frame["model"], frame["mode"], strict=True)])
-    table = frame.pivot_table(
-        index="run", columns="horizon", values=value, sort=False, aggfunc="first", dropna=False
-    )
-    table.columns = [f"H={h}" for h in table.columns]
-    table.index.name = "model · mode"
-    return table
+    labels = [f"{m} · {d}" for m, d in zip(frame["model"], frame["mode"], strict=True)]
+    return horizon_table(frame, value, labels, "model · mode")
 
 
 def _write_outputs(folder: Path, frame: pd.DataFrame, options: LongHorizonOptions) -> tuple[Path, Path, Path]:

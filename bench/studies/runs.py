@@ -10,9 +10,11 @@ options and every model's :func:`~toto_bench.engine.record.describe_model`.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
+
+import pandas as pd
 
 from toto_bench.engine.record import build_run_record, describe_model
 from toto_bench.engine.resources import ResourceMonitor
@@ -23,6 +25,17 @@ __all__ = ["RECORD_NAME", "STUDY_VERSION", "cell_key", "synchronize", "timed_cal
 #: Bump when a change to a study changes its numbers; stored rows of another version are recomputed.
 STUDY_VERSION = "1"
 RECORD_NAME = "config.json"
+
+
+def horizon_table(frame: pd.DataFrame, value: str, labels: Sequence[str], index_name: str) -> pd.DataFrame:
+    """``value`` of a study's rows pivoted to one row per label (a row's run, in first-seen order) and
+    one column ``H=<horizon>`` per horizon."""
+    table = frame.assign(run=list(labels)).pivot_table(
+        index="run", columns="horizon", values=value, sort=False, aggfunc="first", dropna=False
+    )
+    table.columns = [f"H={h}" for h in table.columns]
+    table.index.name = index_name
+    return table
 
 
 def cell_key(cell: str, settings: Mapping[str, Any], data: Mapping[str, Any]) -> EntryKey:
