@@ -195,16 +195,17 @@ def gift_eval_breakdowns(
         tables: dict[str, dict[str, list[float]]] = {metric: {} for metric in BREAKDOWN_METRICS}
         for value in sorted(labels[group].unique()):
             rows = (labels[group] == value).to_numpy()
-            for metric in BREAKDOWN_METRICS:
-                column: list[float] = []
-                for model in models:
-                    have = rows & present[model].to_numpy()
-                    if not have.any():
+            columns: dict[str, list[float]] = {metric: [] for metric in BREAKDOWN_METRICS}
+            for model in models:
+                have = rows & present[model].to_numpy()
+                if not have.any():
+                    for column in columns.values():
                         column.append(float("nan"))
-                    elif metric == "CRPS_Rank":
-                        column.append(float(np.mean(ranks[model].to_numpy()[have])))
-                    else:
-                        column.append(gmean(values[metric][model].to_numpy()[have]))
+                    continue
+                columns["MASE"].append(gmean(values["MASE"][model].to_numpy()[have]))
+                columns["CRPS"].append(gmean(values["CRPS"][model].to_numpy()[have]))
+                columns["CRPS_Rank"].append(float(np.mean(ranks[model].to_numpy()[have])))
+            for metric, column in columns.items():
                 tables[metric][str(value)] = column
         out[group] = {
             metric: pd.DataFrame(cols, index=pd.Index(models, name="model"))
