@@ -107,15 +107,20 @@ def require(module: str, extra: str) -> ModuleType:
 
 
 def resolve_device(device: str = "auto") -> str:
-    """``auto`` → ``cuda`` when a GPU is visible, else ``cpu``; ``cpu``/``cuda``/``cuda:N`` pass through."""
+    """``auto`` → ``cuda`` when a GPU is visible, else ``cpu``; ``cpu``/``cuda``/``cuda:N`` pass through.
+
+    Without torch installed (numpy-only models), ``auto`` and ``cpu`` give ``cpu``; ``cuda`` names the
+    torch install it needs."""
+    if device not in ("auto", "cpu") and not device.startswith("cuda"):
+        raise ValueError(f"unknown device {device!r}; valid: auto, cpu, cuda, cuda:N")
+    if device == "cpu" or (device == "auto" and importlib.util.find_spec("torch") is None):
+        return "cpu"
     torch = require("torch", "torch")
     if device == "auto":
         return "cuda" if torch.cuda.is_available() else "cpu"
-    if device == "cpu" or device.startswith("cuda"):
-        if device.startswith("cuda") and not torch.cuda.is_available():
-            raise ValueError(f"--device {device} asked for, but torch sees no CUDA device; use --device cpu")
-        return device
-    raise ValueError(f"unknown device {device!r}; valid: auto, cpu, cuda, cuda:N")
+    if not torch.cuda.is_available():
+        raise ValueError(f"--device {device} asked for, but torch sees no CUDA device; use --device cpu")
+    return device
 
 
 def _is_oom(exc: BaseException) -> bool:

@@ -157,8 +157,6 @@ def _contexts(options: LatencyOptions, batch: int) -> list[np.ndarray]:
 def _measure(
     study: StudyModel, options: LatencyOptions, device: str, horizon: int, batch: int
 ) -> dict[str, Any]:
-    import torch
-
     model = study.model
     set_context(model, options.context_length, horizon)
     contexts = _contexts(options, batch)
@@ -172,7 +170,9 @@ def _measure(
     for _ in range(options.warmup - 1):
         call()
     cuda = device.startswith("cuda")
-    if cuda:
+    if cuda:  # torch is there: resolve_device gives cuda only with it
+        import torch
+
         torch.cuda.reset_peak_memory_stats(torch.device(device))
     seconds = np.array([timed_call(call, device)[0] for _ in range(options.repeats)])
     peak = torch.cuda.max_memory_allocated(torch.device(device)) / 2**20 if cuda else float("nan")
