@@ -252,22 +252,29 @@ def test_torch_cuda_version_is_parsed_from_torch_version_py(text: str, expected:
 
 
 def _head_from_dot_git(repo: Path) -> str:
-    """HEAD's commit read from the ``.git`` folder itself (no git binary)."""
+    """HEAD's commit read from the ``.git`` folder itself (no git binary).
+
+    In a linked worktree ``.git`` is a file ``gitdir: <dir>``: HEAD lives in that dir, the refs in its
+    ``commondir``.
+    """
     git = repo / ".git"
+    if git.is_file():
+        git = (repo / git.read_text().strip().removeprefix("gitdir: ")).resolve()
+    common = git / (git / "commondir").read_text().strip() if (git / "commondir").is_file() else git
     head = (git / "HEAD").read_text().strip()
     if not head.startswith("ref: "):
         return head
     ref = head[5:]
-    if (git / ref).is_file():
-        return (git / ref).read_text().strip()
-    for line in (git / "packed-refs").read_text().splitlines():
+    if (common / ref).is_file():
+        return (common / ref).read_text().strip()
+    for line in (common / "packed-refs").read_text().splitlines():
         if line.endswith(" " + ref):
             return line.split()[0]
     raise AssertionError(f"ref {ref} not found")
 
 
 def test_git_sha_and_dirty_flag_of_the_source_checkout() -> None:
-    if not (REPO / ".git").is_dir() or shutil.which("git") is None:
+    if not (REPO / ".git").exists() or shutil.which("git") is None:
         pytest.skip("not running from a git checkout of toto-bench")
     state = git_state()
     assert state["git_sha"] == _head_from_dot_git(REPO)
