@@ -145,6 +145,39 @@ def _write_rows(folder: Path, targets: list, freqs: list[str]) -> None:
     datasets.Dataset.from_dict(rows, features=features).save_to_disk(str(folder))
 
 
+@pytest.mark.parametrize("shards", [0, 1], ids=["no-arrow-file", "one-empty-arrow-file"])
+def test_an_empty_dataset_is_one_line_naming_it_and_a_fix(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], shards: int
+) -> None:
+    """Zero series: ``save_to_disk`` of an empty table writes no arrow file at all (``datasets`` then fails
+    reading it with an ``IndexError``) or, with ``num_shards=1``, one arrow file without rows."""
+    import datasets
+
+    folder = tmp_path / "data" / "us_births" / "W"
+    features = datasets.Features(
+        {
+            "item_id": datasets.Value("string"),
+            "start": datasets.Value("timestamp[s]"),
+            "freq": datasets.Value("string"),
+            "target": datasets.Sequence(datasets.Value("float32")),
+        }
+    )
+    columns: dict[str, list] = {"item_id": [], "start": [], "freq": [], "target": []}
+    empty = datasets.Dataset.from_dict(columns, features=features)
+    datasets.disable_progress_bars()
+    empty.save_to_disk(str(folder), **({"num_shards": shards} if shards else {}))
+    assert len(list(folder.glob("*.arrow"))) == shards
+    with pytest.raises(CorruptDatasetError, match="no series"):
+        load_dataset("gift-eval", "us_births/W", tmp_path / "data")
+    out = tmp_path / "out"
+    argv = ["run", "--suite", "gift-eval", "--model", "seasonal-naive", "--data-dir", str(tmp_path / "data")]
+    assert main([*argv, "--datasets", "us_births/W", "--output-dir", str(out), "--no-progress"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "Traceback" not in err and "IndexError" not in err
+    assert "'us_births/W'" in err and "no series" in err
+    assert "toto-bench download --suite gift-eval --datasets us_births/W" in err  # the fix
+
+
 # ---------------------------------------------------------------------------------------------------------
 # item 2 and 9: forecasts checked against what the adapter declares
 
