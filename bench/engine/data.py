@@ -182,6 +182,11 @@ class StoredDataset:
             return 1
         return int(pc.list_value_length(column.slice(0, 1)).to_numpy(zero_copy_only=False)[0])
 
+    @property
+    def series_count(self) -> int:
+        """Univariate series held: rows × ``target_dim`` (every row has row 0's variates, checked on load)."""
+        return len(self) * self.target_dim
+
     @cached_property
     def lengths(self) -> np.ndarray:
         """``[n_series]`` int64 length of each series (of its first variate)."""

@@ -49,8 +49,20 @@ def _gift_eval_suite() -> Suite:
     )
 
 
+def _published_series_count(suite: str, dataset: str) -> int | None:
+    """BOOM's published count of ``dataset`` (:func:`metadata.expected_series_count`); ``None`` for a name
+    that is not in the packaged BOOM metadata (a ``--properties`` file of the user's own datasets)."""
+    try:
+        return metadata.expected_series_count(suite, dataset)
+    except KeyError:
+        return None
+
+
 def _boom_suite(name: str, properties: BoomProperties) -> Suite:
-    specs = tuple(DatasetSpec(ds, p.terms, ", ".join(p.domain)) for ds, p in properties.items())
+    specs = tuple(
+        DatasetSpec(ds, p.terms, ", ".join(p.domain), _published_series_count(name, ds))
+        for ds, p in properties.items()
+    )
 
     def config_name(storage_name: str, term: str, data_freq: str | None = None) -> str:
         if data_freq is not None:
@@ -77,7 +89,7 @@ def _time_suite() -> Suite:
 
 
 def _lsf_suite() -> Suite:
-    specs = tuple(DatasetSpec(d.name, lsf.HORIZONS) for d in lsf.LSF_DATASETS)
+    specs = tuple(DatasetSpec(d.name, lsf.HORIZONS, series_count=d.variates) for d in lsf.LSF_DATASETS)
 
     def config_name(storage_name: str, term: str, data_freq: str | None = None) -> str:
         return f"{storage_name}/{term}"  # "ETTh1/96"
