@@ -50,12 +50,14 @@ def _gift_eval_suite() -> Suite:
 
 
 def _published_series_count(suite: str, dataset: str) -> int | None:
-    """BOOM's published count of ``dataset`` (:func:`metadata.expected_series_count`); ``None`` for a name
-    that is not in the packaged BOOM metadata (a ``--properties`` file of the user's own datasets)."""
-    try:
-        return metadata.expected_series_count(suite, dataset)
-    except KeyError:
-        return None
+    """BOOM's published count of ``dataset`` (:func:`metadata.expected_series_count`; Boomlet's datasets are
+    BOOM's); ``None`` for a name that BOOM does not have (a ``--properties`` file of the user's datasets)."""
+    for source in dict.fromkeys((suite, "boom")):
+        try:
+            return metadata.expected_series_count(source, dataset)
+        except KeyError:
+            continue
+    return None
 
 
 def _boom_suite(name: str, properties: BoomProperties) -> Suite:
