@@ -235,11 +235,12 @@ def checkpoint_source(checkpoint: str | os.PathLike[str] | None, default_id: str
     return os.fspath(checkpoint) if checkpoint is not None else default_id
 
 
-def offline_hint(checkpoint_id: str, exc: BaseException) -> str:
-    """The message for a checkpoint that is neither local nor reachable."""
+def offline_hint(checkpoint_id: str, exc: BaseException, revision: str | None = None) -> str:
+    """The message for a checkpoint (at ``revision``, default main) that is neither local nor reachable."""
+    at, flag = ("", "") if revision is None else (f" at revision {revision!r}", f" --revision {revision}")
     return (
-        f"cannot load checkpoint {checkpoint_id!r} ({type(exc).__name__}: {exc}). Offline? Pre-download it "
-        f"where the Hub is reachable with `hf download {checkpoint_id}` (it lands in the HF "
+        f"cannot load checkpoint {checkpoint_id!r}{at} ({type(exc).__name__}: {exc}). Offline? Pre-download "
+        f"it where the Hub is reachable with `hf download {checkpoint_id}{flag}` (it lands in the HF "
         f"cache, used with HF_HUB_OFFLINE=1), or pass --checkpoint DIR pointing at a local copy."
     )
 

@@ -10,6 +10,12 @@ imported; the registry imports them lazily, on the first lookup. Third-party ada
 
 A plugin that fails to load, or that reuses a registered name, is skipped with a warning; the reason is
 kept (:func:`plugin_errors`) and shown when that name is asked for.
+
+Checkpoint revisions: a :class:`ModelSpec` pins the hub commit of its checkpoint (:attr:`ModelSpec.revision`)
+where upstream publishes one. None of the built-in checkpoints has one here: the official notebooks and model
+cards, as recorded in the shared ``docs/adapters.md``, load every checkpoint by id without a commit, so hub
+loads take the repository's ``main`` unless ``toto-bench run --checkpoint-revision REV`` is given. No commit
+is made up; the run record says which commit was loaded (``checkpoint_revision``) and its weights' sha256.
 """
 
 from __future__ import annotations
@@ -70,6 +76,10 @@ class ModelSpec:
         model_type: the GIFT-Eval model-card ``model_type`` written into the run record (``config.json``), so
             ``toto-bench leaderboard --model-type`` can filter our runs like published ones; default: see
             :attr:`card_model_type`.
+        revision: the hub commit of ``checkpoint`` that upstream publishes, passed to the factory as
+            ``revision`` (recorded and hashed into the results key like any setting); ``None``: none is
+            published (every built-in, see the module docstring), so the hub's ``main`` is loaded unless a run
+            gives ``--checkpoint-revision``.
     """
 
     name: str
@@ -84,6 +94,7 @@ class ModelSpec:
     test_settings: Mapping[str, Any] = field(default_factory=dict)
     source: str = "builtin"
     model_type: str | None = None
+    revision: str | None = None
 
     @property
     def card_model_type(self) -> str | None:
@@ -96,8 +107,9 @@ class ModelSpec:
         return "pretrained" if self.checkpoint else None
 
     def settings_for(self, suite: str | None) -> dict[str, Any]:
-        """The factory keyword arguments for ``suite`` (defaults, then the suite's own)."""
-        return {**self.defaults, **(self.suite_settings.get(suite, {}) if suite else {})}
+        """The factory keyword arguments for ``suite`` (pinned ``revision``, defaults, the suite's own)."""
+        pinned = {} if self.revision is None else {"revision": self.revision}
+        return {**pinned, **self.defaults, **(self.suite_settings.get(suite, {}) if suite else {})}
 
     def allows_nan_forecast(self, suite: str | None) -> bool:
         """Whether the official notebook for ``suite`` evaluates with ``allow_nan_forecast=True``."""

@@ -339,7 +339,7 @@ class Toto2Forecaster:
                     )
                 )
             except Exception as exc:  # offline, unknown repo, network: all end in the same advice
-                raise FileNotFoundError(offline_hint(self.checkpoint_id, exc)) from exc
+                raise FileNotFoundError(offline_hint(self.checkpoint_id, exc, revision)) from exc
             rev = folder.name  # snapshots/<commit>
         if not (folder / "config.json").is_file():
             raise FileNotFoundError(

@@ -16,6 +16,7 @@ import pandas as pd
 import pytest
 
 from toto_bench.cli import main
+from toto_bench.suites.metadata import expected_series_count
 
 BOOM = layouts.SHARED / "data" / "boom"
 
@@ -30,7 +31,7 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[str]]:
     rng = np.random.default_rng(7)
     for name in names:
         freq = name.rsplit("-", 1)[-1]
-        n_var = 2 if properties[name]["num_variates"] > 1 else 1
+        n_var = expected_series_count("boom", name)  # the run checks the published count
         t = np.arange(4000)
         target = 5 + np.sin(2 * np.pi * t / 96)[None] + rng.normal(scale=0.3, size=(n_var, 4000))
         target[:, 1000:1040] = np.nan  # a gap, as observability data have

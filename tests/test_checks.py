@@ -92,6 +92,103 @@ def test_truncated_dataset_stops_the_run_naming_the_file(
     assert not list(out.rglob("all_results.csv"))
 
 
+#: A BOOM dataset with 91 variates (packaged boom_properties.json; its true target_dim in the shared
+#: derived/windows_and_target_dim_per_config.csv too).
+BOOM_NAME, BOOM_COUNT = "ds-2-5T", 91
+
+
+def _write_boom_rows(folder: Path, n: int, batch_rows: int = 20) -> Path:
+    """``n`` univariate series of 600 steps as ``n`` rows, written in record batches of ``batch_rows``."""
+    from unittest import mock
+
+    import datasets
+
+    with mock.patch.object(datasets.config, "DEFAULT_MAX_BATCH_SIZE", batch_rows):
+        layouts.write_dataset(folder, [_series(600, seed=i) for i in range(n)], freq="5T", start=START)
+    (arrow,) = folder.glob("*.arrow")
+    return arrow
+
+
+def _cut_consistently(folder: Path, arrow: Path, batches_kept: int) -> int:
+    """Cut ``arrow`` after a record batch, close the stream again and record the new count: a folder that
+    is complete by its own metadata, with series missing."""
+    import json
+
+    from toto_bench.engine.checks import ARROW_EOS
+
+    kept = _cut_at_batch(arrow, batches_kept)
+    with arrow.open("ab") as fh:
+        fh.write(ARROW_EOS)
+    info = folder / "dataset_info.json"
+    meta = json.loads(info.read_text())
+    meta["splits"]["train"]["num_examples"] = kept
+    info.write_text(json.dumps(meta))
+    return kept
+
+
+def _boom_run(data: Path, out: Path) -> list[str]:
+    argv = ["run", "--suite", "boom", "--model", "seasonal-naive", "--data-dir", str(data)]
+    return [*argv, "--datasets", BOOM_NAME, "--terms", "short", "--output-dir", str(out), "--no-progress"]
+
+
+def test_a_boom_folder_that_lost_series_consistently_fails_on_the_published_count(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = tmp_path / "data"
+    folder = data / BOOM_NAME
+    arrow = _write_boom_rows(folder, BOOM_COUNT)
+    assert main(_boom_run(data, tmp_path / "complete")) == 0  # all 91 series: accepted
+    capsys.readouterr()
+    kept = _cut_consistently(folder, arrow, 4)
+    assert kept == 80
+    assert len(load_dataset("boom", BOOM_NAME, data)) == 80  # the folder's own checks cannot see it
+    assert main(_boom_run(data, tmp_path / "cut")) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "Traceback" not in err
+    assert f"dataset {BOOM_NAME!r}" in err and "expected 91, found 80" in err
+    assert not list((tmp_path / "cut").rglob("all_results.csv"))
+
+
+def test_a_boom_item_with_a_variate_missing_fails_on_the_published_count(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = tmp_path / "data"
+    target = np.stack([_series(600, seed=i) for i in range(BOOM_COUNT - 1)])  # the upstream layout: one item
+    layouts.write_dataset(data / BOOM_NAME, [target], freq="5T", start=START)
+    assert main(_boom_run(data, tmp_path / "out")) == 2
+    err = capsys.readouterr().err
+    assert f"dataset {BOOM_NAME!r}" in err and "expected 91, found 90" in err
+
+
+def test_every_boom_dataset_is_checked_against_its_true_target_dim() -> None:
+    """The suites' counts equal the shared reference's target dims implied by the published results."""
+    from toto_bench.suites import get_suite
+
+    table = pd.read_csv(layouts.shared_data() / "boom" / "derived" / "windows_and_target_dim_per_config.csv")
+    table["dataset"] = table["config"].str.split("/").str[0]
+    dims = table.groupby("dataset")["target_dim_implied"]
+    assert (dims.nunique() == 1).all()
+    truth = dims.first().to_dict()
+    for name in ("boom", "boomlet"):
+        counts = {d.storage_name: d.series_count for d in get_suite(name).datasets}
+        assert counts == {ds: int(truth[ds]) for ds in counts}
+    assert len(truth) == 2807
+
+
+def test_an_lsf_file_with_a_column_missing_fails_on_the_published_count(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    frame = pd.read_csv(layouts.shared_data() / "lsf" / "ETT-small" / "ETTh1.csv")
+    path = tmp_path / "data" / "ETT-small" / "ETTh1.csv"
+    path.parent.mkdir(parents=True)
+    frame.drop(columns=["HULL"]).to_csv(path, index=False)
+    argv = ["run", "--suite", "lsf", "--model", "naive", "--data-dir", str(tmp_path / "data")]
+    argv += ["--datasets", "ETTh1", "--terms", "96", "--output-dir", str(tmp_path / "out"), "--no-progress"]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert str(path) in err and "'ETTh1'" in err and "expected 7, found 6" in err
+
+
 # ---------------------------------------------------------------------------------------------------------
 # item 4 and 9: rows that disagree with row 0, ragged variates, an empty dataset
 
@@ -143,6 +240,39 @@ def _write_rows(folder: Path, targets: list, freqs: list[str]) -> None:
     }
     datasets.disable_progress_bars()
     datasets.Dataset.from_dict(rows, features=features).save_to_disk(str(folder))
+
+
+@pytest.mark.parametrize("shards", [0, 1], ids=["no-arrow-file", "one-empty-arrow-file"])
+def test_an_empty_dataset_is_one_line_naming_it_and_a_fix(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], shards: int
+) -> None:
+    """Zero series: ``save_to_disk`` of an empty table writes no arrow file at all (``datasets`` then fails
+    reading it with an ``IndexError``) or, with ``num_shards=1``, one arrow file without rows."""
+    import datasets
+
+    folder = tmp_path / "data" / "us_births" / "W"
+    features = datasets.Features(
+        {
+            "item_id": datasets.Value("string"),
+            "start": datasets.Value("timestamp[s]"),
+            "freq": datasets.Value("string"),
+            "target": datasets.Sequence(datasets.Value("float32")),
+        }
+    )
+    columns: dict[str, list] = {"item_id": [], "start": [], "freq": [], "target": []}
+    empty = datasets.Dataset.from_dict(columns, features=features)
+    datasets.disable_progress_bars()
+    empty.save_to_disk(str(folder), **({"num_shards": shards} if shards else {}))
+    assert len(list(folder.glob("*.arrow"))) == shards
+    with pytest.raises(CorruptDatasetError, match="no series"):
+        load_dataset("gift-eval", "us_births/W", tmp_path / "data")
+    out = tmp_path / "out"
+    argv = ["run", "--suite", "gift-eval", "--model", "seasonal-naive", "--data-dir", str(tmp_path / "data")]
+    assert main([*argv, "--datasets", "us_births/W", "--output-dir", str(out), "--no-progress"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "Traceback" not in err and "IndexError" not in err
+    assert "'us_births/W'" in err and "no series" in err
+    assert "toto-bench download --suite gift-eval --datasets us_births/W" in err  # the fix
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -258,12 +388,17 @@ def test_bad_results_cells_are_refused_naming_file_row_and_column(
         assert needle in str(info.value)
 
 
-@pytest.mark.parametrize("literal", ["inf", "1e999", "Infinity"])
-def test_an_overflowing_literal_reads_as_inf_like_inf_itself(tmp_path: Path, literal: str) -> None:
+def test_an_overflowing_literal_reads_as_inf_like_inf_itself(tmp_path: Path) -> None:
+    """One test over the three spellings, so that it fails unless ``1e999`` reads like the other two (each
+    one alone: ``inf`` and ``Infinity`` read as inf before issue 13 too)."""
     from toto_bench.engine.results import read_results_csv
 
-    frame = read_results_csv(_spoil(tmp_path, 3, f"eval_metrics/mean_weighted_sum_quantile_loss={literal}"))
-    assert frame["CRPS"].iloc[2] == float(literal) == np.inf  # Python's reading of the literal
+    read = {}
+    for literal in ("inf", "Infinity", "1e999"):
+        edit = f"eval_metrics/mean_weighted_sum_quantile_loss={literal}"
+        read[literal] = read_results_csv(_spoil(tmp_path / literal, 3, edit))["CRPS"].iloc[2]
+    assert read == {literal: float(literal) for literal in read}  # Python's reading of each literal
+    assert set(read.values()) == {np.inf}
 
 
 # ---------------------------------------------------------------------------------------------------------

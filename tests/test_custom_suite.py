@@ -18,6 +18,7 @@ import pytest
 
 from toto_bench.boards.document import compute_board
 from toto_bench.cli import main
+from toto_bench.engine.checks import recorded_series_count
 from toto_bench.engine.data import load_dataset
 from toto_bench.suites import get_suite
 from toto_bench.suites.convert import ConvertError, check_terms, convert_frame, read_table
@@ -57,6 +58,8 @@ def test_converted_csv_is_the_series_as_read(walkthrough: Path) -> None:
     (series,) = list(load_dataset("births", "us_births", root))
     assert series.freq == "D" and series.start == pd.Timestamp(births["date"].iloc[0])
     np.testing.assert_array_equal(series.target[0], births["births"].to_numpy(dtype=np.float32))
+    # the series count is recorded with the data, so a folder that loses series later is refused on load
+    assert recorded_series_count(root / "us_births") == 1
 
 
 def test_custom_run_applies_gift_eval_rules_to_the_published_numbers(walkthrough: Path) -> None:

@@ -176,16 +176,16 @@ def test_lsf_scores_eval_levels_like_the_deciles(tmp_path: Path) -> None:
     rng = np.random.default_rng(9)
     n = 3000  # TSLib custom borders: test rows [2400, 3000), 505 stride-1 windows at H = 96
     t = np.arange(n)
-    frame = {"date": pd.date_range("2016-07-01", periods=n, freq="h").strftime("%Y-%m-%d %H:%M:%S")}
-    for j, col in enumerate(["0", "1", "OT"]):
+    frame = {"date": pd.date_range("2016-07-01", periods=n, freq="D").strftime("%Y-%m-%d %H:%M:%S")}
+    for j, col in enumerate([*map(str, range(7)), "OT"]):  # exchange_rate's published 8 columns
         frame[col] = 100 * (j + 1) + 10 * np.sin(2 * np.pi * t / 24) + rng.normal(size=n).cumsum()
-    (tmp_path / "data" / "electricity").mkdir(parents=True)
-    pd.DataFrame(frame).to_csv(tmp_path / "data" / "electricity" / "electricity.csv", index=False)
+    (tmp_path / "data" / "exchange_rate").mkdir(parents=True)
+    pd.DataFrame(frame).to_csv(tmp_path / "data" / "exchange_rate" / "exchange_rate.csv", index=False)
     model = StandIn()
     kw = {"terms": ["96"]}
-    full = _run("lsf", model, tmp_path / "data", tmp_path / "full", ["electricity"], **kw)
-    nine = _run("lsf", DecilesOnly(model), tmp_path / "data", tmp_path / "nine", ["electricity"], **kw)
-    assert full.loc["electricity/96", "MSE"] > 0
+    full = _run("lsf", model, tmp_path / "data", tmp_path / "full", ["exchange_rate"], **kw)
+    nine = _run("lsf", DecilesOnly(model), tmp_path / "data", tmp_path / "nine", ["exchange_rate"], **kw)
+    assert full.loc["exchange_rate/96", "MSE"] > 0
     pd.testing.assert_frame_equal(full, nine, check_exact=True)
 
 

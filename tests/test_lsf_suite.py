@@ -7,7 +7,7 @@ Oracles:
   of ``../shared/data/lsf`` (read in place);
 - an independent numpy transcription of the TSLib split + ``StandardScaler`` + Repeat / seasonal-repeat
   forecast (:func:`tslib_reference`) for the other horizons, the seasonal-naive model and generated
-  electricity/traffic files in the TSLib layout;
+  exchange_rate/traffic files in the TSLib layout;
 - ``TOTO_BENCH_FULL_LSF=1`` also runs every dataset and horizon against the averages of
   ``docs/time_lsf_protocol.md`` §B.5 (about four minutes on two cores).
 """
@@ -66,6 +66,7 @@ FILES = {
     "weather": ("weather/weather.csv", "custom", 144),
     "electricity": ("electricity/electricity.csv", "custom", 24),
     "traffic": ("traffic/traffic.csv", "custom", 24),
+    "exchange_rate": ("exchange_rate/exchange_rate.csv", "custom", 1),
 }
 
 
@@ -190,14 +191,17 @@ def test_full_suite_matches_the_doc_averages(tmp_path: Path, capsys: pytest.Capt
 
 
 # ------------------------------------------------------------------------------------------------------
-# Generated files in the TSLib layout (electricity is not in the shared data)
+# Generated files in the TSLib layout (exchange_rate is not in the shared data; a generated one has the
+# published 8 columns, which the suite checks, and stays small)
 
 
-def _write_custom(root: Path, name: str, n_rows: int, columns: list[str], seed: int = 0) -> Path:
-    """``<root>/<name>/<name>.csv``: ``date`` + ``columns`` (hourly), seasonal random walks."""
+def _write_custom(
+    root: Path, name: str, n_rows: int, columns: list[str], seed: int = 0, freq: str = "h"
+) -> Path:
+    """``<root>/<name>/<name>.csv``: ``date`` + ``columns`` (rows every ``freq``), seasonal random walks."""
     rng = np.random.default_rng(seed)
     t = np.arange(n_rows)
-    data = {"date": pd.date_range("2016-07-01", periods=n_rows, freq="h").strftime("%Y-%m-%d %H:%M:%S")}
+    data = {"date": pd.date_range("2016-07-01", periods=n_rows, freq=freq).strftime("%Y-%m-%d %H:%M:%S")}
     for j, col in enumerate(columns):
         data[col] = 100 * (j + 1) + 10 * np.sin(2 * np.pi * t / 24) + rng.normal(0, 1, n_rows).cumsum()
     path = root / name / f"{name}.csv"
@@ -210,18 +214,18 @@ def _write_custom(root: Path, name: str, n_rows: int, columns: list[str], seed: 
 def generated(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("tslib")
     # OT first in the file: TSLib moves it last; 3000 rows → train 2100, test [2400, 3000)
-    _write_custom(root, "electricity", 3000, ["OT", "0", "1", "2"])
+    _write_custom(root, "exchange_rate", 3000, ["OT", *map(str, range(7))], freq="D")
     return root
 
 
-@pytest.mark.parametrize(("model", "season"), [("naive", 1), ("seasonal-naive", 24)])
-def test_electricity_from_a_user_file(generated: Path, tmp_path: Path, model: str, season: int) -> None:
-    assert _run(generated, tmp_path, model, "--datasets", "electricity", "--terms", "96,192,336") == 0
+@pytest.mark.parametrize(("model", "season"), [("naive", 1), ("seasonal-naive", 1)])  # daily: m = 1
+def test_exchange_rate_from_a_user_file(generated: Path, tmp_path: Path, model: str, season: int) -> None:
+    assert _run(generated, tmp_path, model, "--datasets", "exchange_rate", "--terms", "96,192,336") == 0
     results = _results(tmp_path, model)
     for h in (96, 192, 336):
-        ref = tslib_reference(generated / FILES["electricity"][0], "custom", h, season)
+        ref = tslib_reference(generated / FILES["exchange_rate"][0], "custom", h, season)
         np.testing.assert_allclose(
-            results.loc[f"electricity/{h}", ["MSE", "MAE"]].to_numpy(float), ref, rtol=1e-5
+            results.loc[f"exchange_rate/{h}", ["MSE", "MAE"]].to_numpy(float), ref, rtol=1e-5
         )
 
 
@@ -257,7 +261,7 @@ class Recorder:
 def test_protocol_context_cap_stride_and_whole_items(generated: Path, tmp_path: Path) -> None:
     model = Recorder()
     options = RunOptions(
-        datasets=["electricity"],
+        datasets=["exchange_rate"],
         terms=["96"],
         output_dir=tmp_path,
         data_dir=generated,
@@ -266,16 +270,16 @@ def test_protocol_context_cap_stride_and_whole_items(generated: Path, tmp_path: 
     )
     run_suite(get_suite("lsf"), "recorder", lambda: model, options)
     # test [2400, 3000): origins 2400, 2424, ... up to 3000 - 96 → (600 - 96) // 24 + 1 = 22 windows
-    assert len(model.shapes) == 22 and set(model.shapes) == {(4, 512)}
+    assert len(model.shapes) == 22 and set(model.shapes) == {(8, 512)}
     results = _results(tmp_path, "recorder")
-    ref = tslib_reference(generated / FILES["electricity"][0], "custom", 96)  # stride 1, for scale only
-    assert results.loc["electricity/96", "MSE"] == pytest.approx(ref[0], rel=0.3)
+    ref = tslib_reference(generated / FILES["exchange_rate"][0], "custom", 96)  # stride 1, for scale only
+    assert results.loc["exchange_rate/96", "MSE"] == pytest.approx(ref[0], rel=0.3)
     record = json.loads((tmp_path / "lsf" / "recorder" / "config.json").read_text())
     assert record["settings"]["protocol"] == {"context_length": 512, "stride": 24}
 
 
 def test_protocol_options_change_the_results_key(generated: Path, tmp_path: Path) -> None:
-    base = ["--datasets", "electricity", "--terms", "96"]
+    base = ["--datasets", "exchange_rate", "--terms", "96"]
     assert _run(generated, tmp_path, "naive", *base) == 0
     journal = tmp_path / "lsf" / "naive" / "journal.jsonl"
     assert _run(generated, tmp_path, "naive", *base) == 0
@@ -295,7 +299,7 @@ def test_missing_files_are_skipped_by_default_and_required_when_named(
     assert main([*argv, "--no-progress"]) == 0
     err = capsys.readouterr().err
     assert "skipped" in err and "ETTh1" in err and "traffic" in err
-    assert list(_results(tmp_path, "naive").index) == ["electricity/96"]
+    assert list(_results(tmp_path, "naive").index) == ["exchange_rate/96"]
     assert main([*argv, "--datasets", "traffic"]) == 2
     err = capsys.readouterr().err
     assert str(generated / "traffic" / "traffic.csv") in err and "$LSF_DATA" in err

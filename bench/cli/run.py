@@ -38,6 +38,9 @@ def _model_overrides(args: argparse.Namespace) -> dict[str, Any]:
     overrides: dict[str, Any] = {}
     if args.checkpoint is not None:
         overrides["checkpoint"] = str(Path(args.checkpoint).expanduser().resolve())
+    if args.checkpoint_revision is not None:
+        _check_revision_option(args)
+        overrides["revision"] = args.checkpoint_revision
     if args.device is not None:
         overrides["device"] = args.device
     if args.batch_size is not None:
@@ -50,6 +53,34 @@ def _model_overrides(args: argparse.Namespace) -> dict[str, Any]:
         overrides["context_length"] = args.context_length
     check_overrides(args.model, overrides)
     return overrides
+
+
+def _check_revision_option(args: argparse.Namespace) -> None:
+    """``--checkpoint-revision`` needs a model that downloads a published checkpoint (no ``--checkpoint``)."""
+    from toto_bench.adapters.registry import accepted_options, get_model_spec
+
+    if args.checkpoint is not None:
+        raise UserError(
+            f"--checkpoint-revision {args.checkpoint_revision} picks a commit of the published checkpoint, "
+            f"but --checkpoint {args.checkpoint} loads a local folder: give one of them"
+        )
+    spec = get_model_spec(args.model)
+    accepted = accepted_options(spec)
+    if accepted is not None and "revision" not in accepted:
+        what = f"checkpoint {spec.checkpoint}" if spec.checkpoint else "no checkpoint"
+        raise UserError(
+            f"--checkpoint-revision: model {args.model!r} (family {spec.family}, {what}) takes no hub "
+            f"revision; the Toto 2.0 models do (toto2-*); for the others pass --checkpoint DIR with a "
+            f"local copy of the commit you want"
+        )
+
+
+def _sha256_hex(text: str) -> str:
+    """``--expect-sha256 HEX``: 64 hex digits (any case), returned in lower case."""
+    value = text.strip().lower()
+    if len(value) != 64 or any(c not in "0123456789abcdef" for c in value):
+        raise argparse.ArgumentTypeError(f"must be a sha256 of 64 hex digits, got {text!r}")
+    return value
 
 
 #: ``--time-limit none``: parsed to this marker, then to ``None`` in the overrides.
@@ -119,6 +150,7 @@ def _run(args: argparse.Namespace) -> int:
         shard=args.shard,
         save_forecasts=args.save_forecasts,
         wait=args.wait,
+        expect_sha256=args.expect_sha256,
         model_card={"model_type": spec.card_model_type} if spec.card_model_type else {},
     )
     build = dict(overrides)
@@ -210,6 +242,21 @@ def register(sub: Any) -> None:
         "--checkpoint",
         metavar="DIR",
         help="load the model from this local folder instead of its published checkpoint id (HF cache/Hub)",
+    )
+    run.add_argument(
+        "--checkpoint-revision",
+        metavar="REV",
+        help="the hub revision (commit, tag or branch) of the model's published checkpoint to load (default: "
+        "the registry's pinned commit, where upstream publishes one, else main); recorded with the commit it "
+        "resolved to, and part of the results key",
+    )
+    run.add_argument(
+        "--expect-sha256",
+        type=_sha256_hex,
+        metavar="HEX",
+        help="fail before any forecast unless the sha256 of the loaded checkpoint's weight files (as the run "
+        "record's weights_sha256 computes it) is HEX; the error names the expected and found hash and the "
+        "files hashed",
     )
     run.add_argument(
         "--device",

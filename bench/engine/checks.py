@@ -19,6 +19,7 @@ __all__ = [
     "ARROW_EOS",
     "arrow_stream_problem",
     "forecast_problem",
+    "published_count_problem",
     "recorded_series_count",
     "row_shape_problem",
     "series_count_problem",
@@ -67,6 +68,18 @@ def series_count_problem(name: str, found: int, expected: int | None, where: str
     return (
         f"dataset {name!r} has {found} series but {where} records {expected} series (expected {expected}, "
         f"found {found}); the folder is incomplete or was changed: re-download it"
+    )
+
+
+def published_count_problem(suite: str, name: str, found: int, expected: int | None) -> str | None:
+    """Why dataset ``name`` of ``suite`` with ``found`` univariate series (variates summed over its items)
+    disagrees with the ``expected`` count its upstream publishes (``None``: no published count)."""
+    if expected is None or found == expected:
+        return None
+    return (
+        f"{suite} dataset {name!r} has {found} series (variates summed over its items) but {suite} publishes "
+        f"{expected} for it (expected {expected}, found {found}); the data is incomplete or is another "
+        f"dataset: re-download it"
     )
 
 

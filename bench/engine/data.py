@@ -182,6 +182,11 @@ class StoredDataset:
             return 1
         return int(pc.list_value_length(column.slice(0, 1)).to_numpy(zero_copy_only=False)[0])
 
+    @property
+    def series_count(self) -> int:
+        """Univariate series held: rows × ``target_dim`` (every row has row 0's variates, checked on load)."""
+        return len(self) * self.target_dim
+
     @cached_property
     def lengths(self) -> np.ndarray:
         """``[n_series]`` int64 length of each series (of its first variate)."""
@@ -245,7 +250,7 @@ def load_dataset(suite: str, name: str, data_dir: str | os.PathLike[str] | None 
     if not path.is_dir():
         check_name(suite, name, root)
         raise _not_found(suite, name, root, origin)
-    return StoredDataset(name, path, _open(path))
+    return StoredDataset(name, path, _open(path, suite, name))
 
 
 def _not_found(suite: str, name: str, root: Path, origin: str) -> DatasetNotFoundError:
@@ -282,11 +287,36 @@ def missing_datasets_error(suite: str, names: Sequence[str], root: Path) -> Data
     )
 
 
-def _open(path: Path) -> Any:
+def _empty_error(suite: str, name: str, path: Path, what: str) -> CorruptDatasetError:
+    """The error for a dataset folder without series (``what`` says what the folder holds)."""
+    src = source(suite)
+    fix = (
+        f"re-download it with `toto-bench download --suite {src.suite} --datasets {name}`"
+        if src.repo_id
+        else "rewrite it with `toto-bench data convert`"
+    )
+    return CorruptDatasetError(
+        f"{src.suite} dataset {name!r} has no series: the folder {path} holds {what}; {fix}, or leave it "
+        f"out of --datasets"
+    )
+
+
+def _data_files(path: Path) -> list[str] | None:
+    """The arrow files ``state.json`` names, or ``None`` when it cannot be read."""
+    try:
+        entries = json.loads((path / "state.json").read_text())["_data_files"]
+        return [str(entry["filename"]) for entry in entries]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def _open(path: Path, suite: str, name: str) -> Any:
     try:
         import datasets
     except ImportError as exc:  # pragma: no cover - datasets is a dependency
         raise ImportError("reading suite data needs the `datasets` package: pip install datasets") from exc
+    if _data_files(path) == []:  # save_to_disk of zero rows: no arrow file (datasets raises IndexError)
+        raise _empty_error(suite, name, path, "no arrow file (state.json lists no data files)")
     try:
         table = datasets.load_from_disk(str(path)).with_format("numpy")
     except Exception as exc:
@@ -297,21 +327,14 @@ def _open(path: Path) -> Any:
     if missing:
         raise CorruptDatasetError(f"{path}: columns {sorted(missing)} missing; found {table.column_names}")
     if len(table) == 0:
-        raise CorruptDatasetError(
-            f"{path}: the dataset has no rows; re-download it or remove it from --datasets"
-        )
+        raise _empty_error(suite, name, path, "arrow file(s) without rows")
     _check_complete(path, table)
     return table
 
 
 def _check_complete(path: Path, table: Any) -> None:
     """Every arrow file ends its stream, the row count matches the folder's record, rows agree with row 0."""
-    state = path / "state.json"
-    try:
-        files = [entry["filename"] for entry in json.loads(state.read_text())["_data_files"]]
-    except (OSError, ValueError, KeyError, TypeError):
-        files = []
-    for filename in files:
+    for filename in _data_files(path) or []:
         problem = arrow_stream_problem(path / filename)
         if problem:
             raise CorruptDatasetError(f"corrupt dataset folder {path}: {problem}")
@@ -333,7 +356,7 @@ def record_series_count(path: str | os.PathLike[str]) -> int:
     import datasets
 
     folder = Path(path)
-    count = len(datasets.load_from_disk(str(folder)))
+    count = 0 if _data_files(folder) == [] else len(datasets.load_from_disk(str(folder)))
     info_path = folder / "dataset_info.json"
     info = json.loads(info_path.read_text())
     info["splits"] = {"train": {"name": "train", "num_bytes": 0, "num_examples": count, "dataset_name": None}}

@@ -32,7 +32,9 @@ from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 import numpy as np
 
 from toto_bench.adapters.base import Forecaster, QuantileForecast
+from toto_bench.engine.checks import published_count_problem
 from toto_bench.engine.data import (
+    CorruptDatasetError,
     Series,
     StoredDataset,
     load_dataset,
@@ -241,4 +243,10 @@ class SavedFolderProtocol(SuiteProtocol):
         return folder_fingerprint(root / spec.storage_name)
 
     def open(self, root: Path, spec: DatasetSpec) -> StoredDataset:
-        return load_dataset(self.suite.data_source, spec.storage_name, root)
+        """Load the folder, checking it against the count the suite publishes (``spec.series_count``)."""
+        data = load_dataset(self.suite.data_source, spec.storage_name, root)
+        name, found = spec.storage_name, data.series_count
+        problem = published_count_problem(self.suite.name, name, found, spec.series_count)
+        if problem:
+            raise CorruptDatasetError(problem)
+        return data

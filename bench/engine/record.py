@@ -45,6 +45,7 @@ __all__ = [
     "package_versions",
     "peak_gpu_memory_mb",
     "peak_rss_mb",
+    "weights_problem",
     "weights_sha256",
 ]
 
@@ -130,6 +131,27 @@ def weights_sha256(checkpoint_dir: str | os.PathLike[str]) -> tuple[str | None, 
         _HASHES[key] = (digest.hexdigest() if files else None, names)
     digest_hex, names = _HASHES[key]
     return digest_hex, list(names)
+
+
+def weights_problem(details: Mapping[str, Any], expected: str) -> str | None:
+    """Why the weights :func:`describe_model` found (``details``) are not the ``expected`` sha256 (hex, as
+    :func:`weights_sha256` computes it), or ``None`` when they are."""
+    found, files = details.get("weights_sha256"), list(details.get("weights_files") or [])
+    folder = details.get("checkpoint_dir")
+    expected = expected.lower()
+    if found is None:
+        where = f"under {folder}" if folder else "(the model names no checkpoint folder)"
+        return (
+            f"--expect-sha256 {expected}: no checkpoint weights were found to hash {where} "
+            f"(*{', *'.join(WEIGHT_SUFFIXES)}); the check applies to models loaded from a checkpoint"
+        )
+    if found != expected:
+        return (
+            f"checkpoint weights differ from --expect-sha256: expected {expected}, found {found} "
+            f"(sha256 of {', '.join(files)} under {folder}, concatenated in that order); load the intended "
+            f"checkpoint (--checkpoint DIR or --checkpoint-revision REV) or re-download it"
+        )
+    return None
 
 
 def _cached_hub_folder(

@@ -83,6 +83,8 @@ class RunOptions:
             the GIFT-Eval board's columns and filters like upstream ``config.json`` files); not hashed.
         save_forecasts: save every config's forecasts beside the results (``ForecastRecorder``).
         wait: when another run holds the results folder's lock, wait for it instead of failing.
+        expect_sha256: the sha256 of the checkpoint weights (``--expect-sha256``), checked when the model is
+            built, before any forecast; recorded, not hashed into the results key (it changes no number).
     """
 
     datasets: Sequence[str] | None = None
@@ -98,6 +100,7 @@ class RunOptions:
     shard: Shard | None = None
     save_forecasts: bool = False
     wait: bool = False
+    expect_sha256: str | None = None
 
 
 @dataclass
@@ -257,7 +260,16 @@ def run_suite(
             if pending:
                 units.append(WorkUnit(spec, pending))
 
-        job = UnitJob(protocol, model_name, model_factory, root, folder, settings, options.save_forecasts)
+        job = UnitJob(
+            protocol,
+            model_name,
+            model_factory,
+            root,
+            folder,
+            settings,
+            options.save_forecasts,
+            options.expect_sha256,
+        )
         monitor = ResourceMonitor().start()
         total = skipped + sum(len(u.keys) for u in units)
         bar = _progress(total, f"{suite.name} · {model_name}", options.progress)
@@ -297,6 +309,7 @@ def run_suite(
             "workers": executor.workers,
             "shard": str(shard) if shard else None,
             "command": sys.argv,
+            "expect_sha256": options.expect_sha256,
             **options.model_card,
         }
         record_payload = build_run_record(

@@ -5,6 +5,7 @@ The suites themselves (which datasets, which protocol) are defined in :mod:`toto
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -25,11 +26,17 @@ class DatasetSpec:
         storage_name: the folder under the data root (``ett1/H``, ``m4_hourly``, ``ds-0-T``).
         terms: the terms evaluated on it, in order.
         domain: the ``domain`` column written to ``all_results.csv``.
+        series_count: the number of univariate series (variates summed over the stored items) that the
+            suite's upstream publishes for this dataset; checked when the dataset is opened, so a folder or
+            file that lost series fails naming the dataset, the expected and the found count. ``None`` where
+            upstream publishes none (GIFT-Eval, TIME, user suites): then only the count recorded in the
+            folder's own ``dataset_info.json`` is checked.
     """
 
     storage_name: str
     terms: tuple[str, ...]
     domain: str = ""
+    series_count: int | None = None
 
 
 @dataclass(frozen=True)
@@ -90,7 +97,7 @@ class Suite:
         for spec in chosen:
             kept = tuple(t for t in spec.terms if t in terms)
             if kept:
-                out.append(DatasetSpec(spec.storage_name, kept, spec.domain))
+                out.append(dataclasses.replace(spec, terms=kept))
         return out
 
     def configs(self) -> list[str]:

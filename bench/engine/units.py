@@ -12,6 +12,7 @@ from typing import Any
 from toto_bench.adapters.base import Forecaster
 from toto_bench.engine.forecasting import score_task
 from toto_bench.engine.protocol import RunError, SuiteProtocol
+from toto_bench.engine.record import describe_model, weights_problem
 from toto_bench.engine.spec import DatasetSpec
 from toto_bench.engine.store import EntryKey
 
@@ -68,6 +69,8 @@ class UnitJob:
         folder: the run folder, where scorers write side outputs (TIME ``metrics.npz``, saved forecasts).
         settings: the run settings (recorded beside side outputs).
         save_forecasts: wrap each scorer in a ``ForecastRecorder`` that saves the forecasts.
+        expect_sha256: the sha256 the model's checkpoint weights must have (``--expect-sha256``), checked
+            right after the model is built, before any forecast; ``None``: not checked.
     """
 
     protocol: SuiteProtocol
@@ -77,9 +80,16 @@ class UnitJob:
     folder: Path
     settings: Mapping[str, Any]
     save_forecasts: bool = False
+    expect_sha256: str | None = None
 
     def build_model(self) -> Forecaster:
-        return self.model_factory()
+        """Build the model; with :attr:`expect_sha256`, raise :class:`RunError` unless its weights match."""
+        model = self.model_factory()
+        if self.expect_sha256 is not None:
+            problem = weights_problem(describe_model(model), self.expect_sha256)
+            if problem:
+                raise RunError(f"model {self.model_name!r}: {problem}")
+        return model
 
     def run(self, model: Forecaster, unit: WorkUnit) -> Iterator[ConfigResult]:
         """Open ``unit``'s dataset once and score its configs one by one, yielding each when finished."""

@@ -49,8 +49,22 @@ def _gift_eval_suite() -> Suite:
     )
 
 
+def _published_series_count(suite: str, dataset: str) -> int | None:
+    """BOOM's published count of ``dataset`` (:func:`metadata.expected_series_count`; Boomlet's datasets are
+    BOOM's); ``None`` for a name that BOOM does not have (a ``--properties`` file of the user's datasets)."""
+    for source in dict.fromkeys((suite, "boom")):
+        try:
+            return metadata.expected_series_count(source, dataset)
+        except KeyError:
+            continue
+    return None
+
+
 def _boom_suite(name: str, properties: BoomProperties) -> Suite:
-    specs = tuple(DatasetSpec(ds, p.terms, ", ".join(p.domain)) for ds, p in properties.items())
+    specs = tuple(
+        DatasetSpec(ds, p.terms, ", ".join(p.domain), _published_series_count(name, ds))
+        for ds, p in properties.items()
+    )
 
     def config_name(storage_name: str, term: str, data_freq: str | None = None) -> str:
         if data_freq is not None:
@@ -77,7 +91,7 @@ def _time_suite() -> Suite:
 
 
 def _lsf_suite() -> Suite:
-    specs = tuple(DatasetSpec(d.name, lsf.HORIZONS) for d in lsf.LSF_DATASETS)
+    specs = tuple(DatasetSpec(d.name, lsf.HORIZONS, series_count=d.variates) for d in lsf.LSF_DATASETS)
 
     def config_name(storage_name: str, term: str, data_freq: str | None = None) -> str:
         return f"{storage_name}/{term}"  # "ETTh1/96"

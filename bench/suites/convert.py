@@ -26,6 +26,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from toto_bench.engine.data import record_series_count
 from toto_bench.engine.tasks import freq_label
 from toto_bench.suites.custom import DATASET_KEYS, CustomDataset, SuiteFileError
 
@@ -374,6 +375,7 @@ def write_dataset(converted: ConvertedDataset, data_root: Path) -> Path:
     path = data_root / converted.name
     datasets.disable_progress_bars()
     datasets.Dataset.from_dict(rows, features=features).save_to_disk(str(path))
+    record_series_count(path)  # checked on every load: a folder that loses series later is refused
     return path
 
 

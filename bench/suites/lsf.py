@@ -36,6 +36,7 @@ import numpy as np
 import pandas as pd
 
 from toto_bench.adapters.base import Forecaster, QuantileForecast
+from toto_bench.engine.checks import published_count_problem
 from toto_bench.engine.data import CorruptDatasetError, DatasetNotFoundError, Series
 from toto_bench.engine.protocol import DatasetLike, EngineTask, RunError, Scorer, SuiteProtocol, window_labels
 from toto_bench.engine.results import ResultsError, find_results_files
@@ -92,24 +93,27 @@ class LSFDataset:
         path: the CSV under the data root (``ETT-small/ETTh1.csv``).
         freq: pandas frequency of the rows (seasonality for seasonal naive: gluonts ``get_seasonality``).
         split: ``ett_hour``, ``ett_minute`` (fixed 12/4/4-month borders) or ``custom`` (70/10/20).
+        variates: the published number of data columns (the dataset is one multivariate series of that
+            many variates; shared ``docs/time_lsf_protocol.md`` B.2), checked when the file is read.
     """
 
     name: str
     path: str
     freq: str
     split: Split
+    variates: int
 
 
 #: The LSF datasets in literature order. Runs without ``--datasets`` take every one whose file exists.
 LSF_DATASETS: tuple[LSFDataset, ...] = (
-    LSFDataset("ETTh1", "ETT-small/ETTh1.csv", "H", "ett_hour"),
-    LSFDataset("ETTh2", "ETT-small/ETTh2.csv", "H", "ett_hour"),
-    LSFDataset("ETTm1", "ETT-small/ETTm1.csv", "15T", "ett_minute"),
-    LSFDataset("ETTm2", "ETT-small/ETTm2.csv", "15T", "ett_minute"),
-    LSFDataset("weather", "weather/weather.csv", "10T", "custom"),
-    LSFDataset("electricity", "electricity/electricity.csv", "H", "custom"),
-    LSFDataset("traffic", "traffic/traffic.csv", "H", "custom"),
-    LSFDataset("exchange_rate", "exchange_rate/exchange_rate.csv", "D", "custom"),
+    LSFDataset("ETTh1", "ETT-small/ETTh1.csv", "H", "ett_hour", 7),
+    LSFDataset("ETTh2", "ETT-small/ETTh2.csv", "H", "ett_hour", 7),
+    LSFDataset("ETTm1", "ETT-small/ETTm1.csv", "15T", "ett_minute", 7),
+    LSFDataset("ETTm2", "ETT-small/ETTm2.csv", "15T", "ett_minute", 7),
+    LSFDataset("weather", "weather/weather.csv", "10T", "custom", 21),
+    LSFDataset("electricity", "electricity/electricity.csv", "H", "custom", 321),
+    LSFDataset("traffic", "traffic/traffic.csv", "H", "custom", 862),
+    LSFDataset("exchange_rate", "exchange_rate/exchange_rate.csv", "D", "custom", 8),
 )
 _BY_NAME: dict[str, LSFDataset] = {d.name: d for d in LSF_DATASETS}
 
@@ -356,8 +360,13 @@ class LSFProtocol(SuiteProtocol):
         return _file_hash(root / _BY_NAME[spec.storage_name].path)
 
     def open(self, root: Path, spec: DatasetSpec) -> LSFData:
+        """Read the file, checking its variates against the published count (``spec.series_count``)."""
         dataset = _BY_NAME[spec.storage_name]
-        return read_lsf(root / dataset.path, dataset)
+        data = read_lsf(root / dataset.path, dataset)
+        problem = published_count_problem("lsf", spec.storage_name, data.target.shape[0], spec.series_count)
+        if problem:
+            raise CorruptDatasetError(f"LSF file {data.path}: {problem}")
+        return data
 
     def tasks(
         self, spec: DatasetSpec, terms: Sequence[str], data: DatasetLike, configs: Mapping[str, str]
