@@ -1,4 +1,8 @@
-"""What the ``toto-bench`` commands share: the user-error type, argument types, board and suite inputs."""
+"""What the ``toto-bench`` commands share: the user-error type, argument types, board and suite inputs.
+
+Imported when the parser is built, so it imports the suites (numpy, pandas, numba) only inside the
+functions a command's handler calls.
+"""
 
 from __future__ import annotations
 
@@ -7,10 +11,12 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from toto_bench.boards.document import LEADERBOARD_SUITES
-from toto_bench.suites import get_suite, is_suite_file, locate_properties
-from toto_bench.suites.boom import BoomProperties
+from toto_bench.cli.choices import LEADERBOARD_SUITES, SUITE_FILE_SUFFIXES
+
+if TYPE_CHECKING:
+    from toto_bench.suites.boom import BoomProperties
 
 __all__ = [
     "EPILOG",
@@ -61,6 +67,8 @@ def board_properties(args: argparse.Namespace) -> Path | None:
         return Path(args.properties) if getattr(args, "properties", None) else None
     if args.suite not in ("boom", "boomlet"):
         return None
+    from toto_bench.suites import locate_properties
+
     return locate_properties(
         args.suite, properties=args.properties, data_dir=args.data_dir, results_dirs=results_dirs(args)
     )
@@ -90,6 +98,9 @@ def split(values: Sequence[str] | None) -> list[str] | None:
 def suite_properties(args: argparse.Namespace) -> BoomProperties | None:
     if args.suite not in ("boom", "boomlet"):
         return None
+    from toto_bench.suites import locate_properties
+    from toto_bench.suites.boom import BoomProperties
+
     data_dir = args.data_dir or os.environ.get("BOOM")
     path = locate_properties(args.suite, properties=args.properties, data_dir=data_dir)
     return BoomProperties.from_json(path)
@@ -101,7 +112,7 @@ def suite_argument(names: Sequence[str]) -> Callable[[str], str]:
     def parse(text: str) -> str:
         if text in names:
             return text
-        if is_suite_file(text):
+        if text.endswith(SUITE_FILE_SUFFIXES):
             if not Path(text).is_file():
                 raise argparse.ArgumentTypeError(f"suite file {text} does not exist")
             return text
@@ -114,7 +125,11 @@ def suite_argument(names: Sequence[str]) -> Callable[[str], str]:
 
 def default_results_dir(suite: str) -> str:
     """``results/<suite name>``: where ``toto-bench run --suite S`` writes by default."""
-    return str(Path("results") / (suite if suite in ("boom", "boomlet") else get_suite(suite).name))
+    if suite in ("boom", "boomlet"):
+        return str(Path("results") / suite)
+    from toto_bench.suites import get_suite
+
+    return str(Path("results") / get_suite(suite).name)
 
 
 def add_board_inputs(parser: argparse.ArgumentParser) -> None:

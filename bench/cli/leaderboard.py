@@ -8,11 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-import pandas as pd
-
-from toto_bench.boards.document import BREAKDOWN_CHOICES, TIES, StatsOptions, build_document
-from toto_bench.boards.render import FORMATS
+from toto_bench.cli.choices import BREAKDOWNS, FORMATS, TIES
 from toto_bench.cli.common import (
     EPILOG,
     add_board_inputs,
@@ -22,11 +18,12 @@ from toto_bench.cli.common import (
     split,
     warn,
 )
-from toto_bench.engine.results import ResultsError
 
 
 def _document(args: argparse.Namespace, properties: Path | None) -> Any:
     """The board document of the command's flags (``build_document``)."""
+    from toto_bench.boards.document import StatsOptions, build_document
+
     return build_document(
         suite=args.suite,
         results_dirs=results_dirs(args),
@@ -44,6 +41,8 @@ def _document(args: argparse.Namespace, properties: Path | None) -> Any:
 
 
 def _leaderboard(args: argparse.Namespace) -> int:
+    from toto_bench.engine.results import ResultsError
+
     properties = board_properties(args)
     try:
         outputs = _document(args, properties)
@@ -92,6 +91,9 @@ def _same_output(committed: str, regenerated: str, *, csv: bool) -> bool:
         return True
     if not csv:
         return False
+    import numpy as np
+    import pandas as pd
+
     try:
         old = pd.read_csv(io.StringIO(committed), keep_default_na=False)
         new = pd.read_csv(io.StringIO(regenerated), keep_default_na=False)
@@ -136,7 +138,7 @@ def register(sub: Any) -> None:
     )
     lb.add_argument(
         "--breakdown",
-        choices=list(BREAKDOWN_CHOICES),
+        choices=BREAKDOWNS,
         help="only that breakdown's tables, not the board. BOOM: shifted-gmean MASE/CRPS by full "
         "(benchmark), term, type or domain (the upstream breakdown_tabels files); GIFT-Eval: the "
         "space's tabs by domain, term, frequency or type (uni/multivariate): gmean MASE, CRPS and mean "
