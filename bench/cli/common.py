@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -23,6 +24,7 @@ __all__ = [
     "UserError",
     "add_board_inputs",
     "board_properties",
+    "check_output_folder",
     "non_negative_int",
     "positive_int",
     "split",
@@ -57,6 +59,28 @@ class UserError(Exception):
 def warn(message: str) -> None:
     """Print ``toto-bench: warning: <message>`` on stderr."""
     print(f"toto-bench: warning: {message}", file=sys.stderr)
+
+
+def check_output_folder(folder: Path, *, flag: str, given: str) -> None:
+    """Raise :class:`UserError` unless ``folder`` (``given`` to ``flag``, or a folder below it) can be created
+    and written: a file on the way, or a location that refuses a new file, is named with the fix before
+    any work starts (nothing is created here)."""
+    existing = folder
+    while not (existing.exists() or existing.is_symlink()) and existing.parent != existing:
+        existing = existing.parent
+    if not existing.is_dir():
+        raise UserError(
+            f"{flag} {given}: {existing} is a file, not a folder; choose another {flag} "
+            f"(or move {existing} away)"
+        )
+    try:
+        with tempfile.TemporaryFile(dir=existing):
+            pass
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+        raise UserError(
+            f"{flag} {given}: cannot write in {existing} ({reason}); choose a writable {flag}"
+        ) from None
 
 
 def board_properties(args: argparse.Namespace) -> Path | None:

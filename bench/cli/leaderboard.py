@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import argparse
 import io
+import re
 import sys
 from pathlib import Path
 from typing import Any
 
-from toto_bench.cli.choices import BREAKDOWNS, FORMATS, TIES
+from toto_bench.cli.choices import BREAKDOWNS, FORMATS, LEADERBOARD_SUITES, TIES
 from toto_bench.cli.common import (
     EPILOG,
     add_board_inputs,
@@ -58,7 +59,12 @@ def _leaderboard(args: argparse.Namespace) -> int:
                 f"toto-bench: {target} does not exist; regenerate it with --output {target}", file=sys.stderr
             )
             return 1
-        if not _same_output(target.read_text(), text, csv=args.format == "csv"):
+        committed = target.read_text()
+        if not _same_output(committed, text, csv=args.format == "csv"):
+            other = _other_board(committed, text, suite=args.suite, csv=args.format == "csv")
+            if other is not None:
+                print(f"toto-bench: {target} {other}", file=sys.stderr)
+                return 1
             print(
                 f"toto-bench: {target} is stale: it differs from the regenerated {args.suite} leaderboard; "
                 f"regenerate it with --output {target}",
@@ -77,6 +83,44 @@ def _leaderboard(args: argparse.Namespace) -> int:
     for path in written:
         print(f"wrote {path}", file=sys.stderr)
     return 0
+
+
+def _title(text: str) -> str | None:
+    """The first heading of a rendered board: md ``# ...``, html ``<h1>...</h1>``; ``None`` if neither."""
+    match = re.search(r"<h1>(.*?)</h1>", text[:20_000]) or re.match(r"# (.+)", text)
+    if match is None:
+        return None
+    import html
+
+    return html.unescape(match.group(1)).strip()
+
+
+def _other_board(committed: str, regenerated: str, *, suite: str, csv: bool) -> str | None:
+    """What is wrong when ``committed`` is another board than ``suite``'s, not a stale copy of it: another
+    suite's title (md/html), or other CSV columns; ``None`` when it looks like ``suite``'s own board."""
+    if csv:
+        have, want = committed.partition("\n")[0], regenerated.partition("\n")[0]
+        if have == want:
+            return None
+        return (
+            f"has the columns {have!r}, not those of the {suite} board ({want!r}): is it another suite's "
+            f"board (--suite) or another --format? (nothing compared)"
+        )
+    from toto_bench.boards.document import suite_title
+
+    have_title, want_title = _title(committed), _title(regenerated)
+    if have_title is None or want_title is None or have_title == want_title:
+        return None
+    for other in LEADERBOARD_SUITES:
+        name = f"{suite_title(other)} leaderboard"
+        if other != suite and (have_title == name or have_title.startswith(f"{name} — ")):
+            return (
+                f"is the {other} leaderboard, not {suite}: check it with --suite {other} (nothing compared)"
+            )
+    return (
+        f"is titled {have_title!r}, not {want_title!r}: another suite's board (--suite) or breakdown "
+        f"(--breakdown)? (nothing compared)"
+    )
 
 
 #: ``--check`` of a full-precision CSV: numbers may differ by this relative amount (last-bit differences of

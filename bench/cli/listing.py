@@ -27,6 +27,18 @@ def model_extra(spec: ModelSpec) -> str | None:
     return None
 
 
+def missing_family(name: str, spec: ModelSpec) -> str | None:
+    """Why model ``name`` cannot be built here (its family's packages are not installed, with the install
+    commands), or ``None`` when it can as far as installed packages go."""
+    from toto_bench.adapters.common import extra_installed, install_hint
+
+    extra = model_extra(spec)
+    if extra is None or extra_installed(extra):
+        return None
+    hint = install_hint(extra)
+    return f"model {name!r} needs the {extra} family, which is not installed; install it: {hint}"
+
+
 def _list_models() -> int:
     from toto_bench.adapters.common import extra_installed, install_command, pip_install_command
     from toto_bench.adapters.registry import available_models
