@@ -11,13 +11,18 @@ The commands run under the interpreter that has toto-bench installed: ``--python
 one if it imports ``toto_bench``, else the checkout's ``.venv/bin/python`` (so ``python3
 benchmarks/cli_startup.py`` with the system interpreter measures the venv, not a crash).
 
-Run: ``python benchmarks/cli_startup.py [--repeats 7] [--python .venv/bin/python]``.
+The children run with bytecode caching on (``PYTHONDONTWRITEBYTECODE`` removed from their environment), as
+an installed package has its ``.pyc`` files: the first repeat writes ``__pycache__`` (git-ignored), the min
+is over cached starts. ``--no-bytecode-cache`` keeps the variable, measuring compile-from-source starts.
+
+Run: ``python benchmarks/cli_startup.py [--repeats 7] [--python .venv/bin/python] [--no-bytecode-cache]``.
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib.util
+import os
 import resource
 import statistics
 import subprocess
@@ -47,11 +52,11 @@ def interpreter(given: str | None) -> str:
     )
 
 
-def _once(argv: list[str]) -> tuple[float, float]:
+def _once(argv: list[str], env: dict[str, str]) -> tuple[float, float]:
     """(wall seconds, child CPU seconds) of one process."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
-    done = subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    done = subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env)
     wall = time.perf_counter() - start
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
@@ -64,9 +69,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=7)
     parser.add_argument("--python", metavar="PATH", help="interpreter with toto-bench installed (see above)")
+    parser.add_argument(
+        "--no-bytecode-cache", action="store_true", help="keep PYTHONDONTWRITEBYTECODE for the children"
+    )
     args = parser.parse_args()
+    env = dict(os.environ)
+    if not args.no_bytecode_cache:
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
     python = interpreter(args.python)
-    print(f"interpreter: {python}")
+    cache = "off (--no-bytecode-cache)" if "PYTHONDONTWRITEBYTECODE" in env else "on"
+    print(f"interpreter: {python}; bytecode cache: {cache}")
     reference = [python, "-c", "pass"]
     walls: dict[str, list[float]] = {}
     cpus: dict[str, list[float]] = {}
@@ -74,7 +86,7 @@ def main() -> None:
         for label, argv in [("python -c pass", reference)] + [
             (" ".join(c), [python, "-m", "toto_bench.cli", *c]) for c in COMMANDS
         ]:
-            wall, cpu = _once(argv)
+            wall, cpu = _once(argv, env)
             walls.setdefault(label, []).append(wall)
             cpus.setdefault(label, []).append(cpu)
     ref = min(walls["python -c pass"])
