@@ -187,3 +187,24 @@ def test_check_of_a_csv_with_other_columns_says_so(
     err = capsys.readouterr().err
     assert "columns" in err and "not those of the gift-eval board" in err
     assert "--output" not in err
+
+
+@pytest.mark.parametrize("change", ["a number", "an extra column"])
+def test_check_of_a_stale_csv_of_the_same_board_still_says_stale(
+    change: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for model, seed in (("seasonal_naive", 0), ("full", 1)):
+        layouts.write_gift_eval_results(tmp_path / "r" / model, model, seed=seed)
+    argv = ["leaderboard", "--suite", "gift-eval", "--results-dir", str(tmp_path / "r"), "--format", "csv"]
+    committed = tmp_path / "board.csv"
+    assert main([*argv, "--output", str(committed)]) == 0
+    board = pd.read_csv(committed)
+    if change == "a number":
+        board.loc[0, "MASE"] = float(board.loc[0, "MASE"]) * 1.5
+    else:
+        board["imputed_cells"] = 0  # as written when a model had NaN cells then
+    board.to_csv(committed, index=False)
+    capsys.readouterr()
+    assert main([*argv, "--check", str(committed)]) == 1
+    err = capsys.readouterr().err
+    assert "is stale" in err and f"--output {committed}" in err
