@@ -484,6 +484,23 @@ def _worker_main(
         conn.close()
 
 
+#: How often a pool worker checks that the process that started it is still alive (seconds).
+PARENT_POLL_SECONDS = 0.5
+
+
+def _exit_with_parent(parent: int) -> None:
+    """Pool worker initializer: end this worker once ``parent`` is gone (a run killed with ``kill -9``
+    cannot shut its pool down, and an idle worker would otherwise wait for work forever)."""
+    import threading
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(PARENT_POLL_SECONDS)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="toto-bench-parent-watch", daemon=True).start()
+
+
 def _mp_context() -> Any:
     methods = mp.get_all_start_methods()
     return mp.get_context("fork" if "fork" in methods else "spawn")
@@ -604,7 +621,9 @@ class _WorkerPool:
         from concurrent.futures.process import BrokenProcessPool
 
         if self._executor is None:
-            self._executor = ProcessPoolExecutor(self.workers, mp_context=_mp_context())
+            self._executor = ProcessPoolExecutor(
+                self.workers, mp_context=_mp_context(), initializer=_exit_with_parent, initargs=(os.getpid(),)
+            )
         n_chunks = max(1, min(4 * self.workers, len(ys)))
         chunks = [list(range(k, len(ys), n_chunks)) for k in range(n_chunks)]
         futures = [

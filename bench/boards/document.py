@@ -35,6 +35,7 @@ from toto_bench.boards.leaderboard import (
     Leaderboard,
     boom_leaderboard,
     gift_eval_leaderboard,
+    imputation_warnings,
     time_leaderboard,
 )
 from toto_bench.boards.lsf_board import lsf_leaderboard
@@ -334,6 +335,38 @@ def compute_board(
     exclude_leakage: bool = False,
     rerank: bool = False,
 ) -> Leaderboard:
+    """Load and validate the results for ``suite`` and compute its board; ``warn`` receives one line per
+    model whose NaN (BOOM: NaN/inf) cells were imputed (:func:`imputation_warnings`) besides the
+    messages of :func:`_compute_board`."""
+    board = _compute_board(
+        suite,
+        results_dirs,
+        properties=properties,
+        ties=ties,
+        partial=partial,
+        warn=warn,
+        model_types=model_types,
+        exclude_leakage=exclude_leakage,
+        rerank=rerank,
+    )
+    if warn is not None:
+        for line in imputation_warnings(board):
+            warn(line)
+    return board
+
+
+def _compute_board(
+    suite: str,
+    results_dirs: Sequence[str | os.PathLike[str]],
+    *,
+    properties: Path | None,
+    ties: str,
+    partial: bool,
+    warn: Warn | None,
+    model_types: Sequence[str] | None,
+    exclude_leakage: bool,
+    rerank: bool,
+) -> Leaderboard:
     """Load and validate the results for ``suite`` and compute its board.
 
     With ``partial``, models may lack configs: the board is restricted to the configs every model has
@@ -439,6 +472,19 @@ def _warn_model_columns(results: Mapping[str, pd.DataFrame], warn: Warn | None) 
 
 def _lsf_names(results: dict[str, pd.DataFrame]) -> set[str]:
     return {str(key).rpartition("/")[0] for frame in results.values() for key in frame.index}
+
+
+#: The GIFT-Eval-board CSV column with each model's imputed MASE + CRPS cells (present when any was imputed).
+IMPUTED_COLUMN = "imputed_cells"
+
+
+def with_imputed_column(table: pd.DataFrame, board: Leaderboard) -> pd.DataFrame:
+    """``table`` with a last column :data:`IMPUTED_COLUMN` (cells imputed per model, all metrics) when the
+    board imputed any cell; ``table`` itself otherwise, so a board without imputation keeps its schema."""
+    if board.imputed.empty or int(board.imputed.to_numpy().sum()) == 0:
+        return table
+    counts = board.imputed.sum(axis=1).astype(int)
+    return table.assign(**{IMPUTED_COLUMN: table["model"].map(counts).fillna(0).astype(int).to_numpy()})
 
 
 def _imputation_section(board: Leaderboard) -> Section | None:
@@ -722,7 +768,8 @@ def _gift_eval_outputs(
     stem = suite.replace("-", "_")
     if fmt == "csv":
         if breakdown is None:
-            files = {f"{stem}_leaderboard.csv": to_csv(board.table, full_precision=True)}
+            table = with_imputed_column(board.table, board)
+            files = {f"{stem}_leaderboard.csv": to_csv(table, full_precision=True)}
             if board_stats is not None:
                 files[f"{stem}_win_rates.csv"] = to_csv(board_stats.pairs(), full_precision=True)
             return Outputs(files)

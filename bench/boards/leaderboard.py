@@ -66,6 +66,7 @@ __all__ = [
     "boom_leaderboard",
     "find_naive_model",
     "gift_eval_leaderboard",
+    "imputation_warnings",
     "order_models",
     "time_leaderboard",
 ]
@@ -98,6 +99,8 @@ class Leaderboard:
             mean-imputed, columns ``nonflat_MASE, nonflat_CRPS, flat_MAE, flat_CRPS``. GIFT-Eval: NaN
             cells filled, columns ``MASE, CRPS``. TIME (no imputation): tasks whose normalised value was
             NaN and was left out of the gmean, columns ``MASE_dropped, CRPS_dropped``.
+        imputed_configs: BOOM and GIFT-Eval: ``{model: {metric column of imputed: [configs imputed]}}`` for
+            the models with imputed cells (what :func:`imputation_warnings` names); empty otherwise.
         model_order: the order used to break rank ties (``ties="first"``).
         flat_datasets: BOOM flat-split dataset names (sorted); empty for other boards.
         split_sizes: counts, e.g. BOOM ``{"datasets", "configs", "flat_datasets", "flat_configs",
@@ -130,6 +133,7 @@ class Leaderboard:
     ties: str = "first"
     config_present: pd.DataFrame | None = None
     metric_breakdowns: dict[str, dict[str, pd.DataFrame]] = field(default_factory=dict)
+    imputed_configs: dict[str, dict[str, list[str]]] = field(default_factory=dict)
 
     @property
     def flat_split_sizes(self) -> tuple[int, int, int]:
@@ -232,6 +236,55 @@ def _wide(
     )
 
 
+def _cells_by_model(cells: Mapping[str, pd.DataFrame]) -> dict[str, dict[str, list[str]]]:
+    """``{metric: bool [config × model]}`` → ``{model: {metric: [configs where True]}}`` (models and metrics
+    without a True cell left out)."""
+    out: dict[str, dict[str, list[str]]] = {}
+    for metric, mask in cells.items():
+        for model in mask.columns:
+            configs = [str(c) for c in mask.index[mask[model].to_numpy()]]
+            if configs:
+                out.setdefault(str(model), {})[metric] = configs
+    return out
+
+
+#: At most this many configs are named per model in an imputation warning.
+WARN_CONFIGS = 5
+
+
+def imputation_warnings(board: Leaderboard) -> list[str]:
+    """One line per model of ``board`` with imputed cells: the count per metric and the first configs, e.g.
+    ``3 NaN cell(s) of model 'x' imputed (MASE 2, CRPS 1): ett1/H/short (MASE, CRPS), ...``.
+
+    Only the models on the board's table (hidden rows are left out); empty for boards that impute nothing.
+    """
+    kind = "NaN/inf" if board.board in ("boom", "boomlet") else "NaN"
+    how = (
+        "the model's column mean over the split (upstream BOOM)"
+        if board.board in ("boom", "boomlet")
+        else "the column mean of every model's rows (the GIFT-Eval space)"
+    )
+    shown = set(board.table["model"]) if "model" in board.table else set(board.model_order)
+    lines = []
+    for model in board.model_order:
+        by_metric = board.imputed_configs.get(model)
+        if not by_metric or model not in shown:
+            continue
+        total = sum(len(c) for c in by_metric.values())
+        counts = ", ".join(f"{metric} {len(configs)}" for metric, configs in by_metric.items())
+        metrics_of: dict[str, list[str]] = {}
+        for metric, configs in by_metric.items():
+            for config in configs:
+                metrics_of.setdefault(config, []).append(metric)
+        named = sorted(metrics_of)[:WARN_CONFIGS]
+        listed = ", ".join(f"{c} ({', '.join(metrics_of[c])})" for c in named)
+        more = f", and {len(metrics_of) - len(named)} more config(s)" if len(metrics_of) > len(named) else ""
+        lines.append(
+            f"{total} {kind} cell(s) of model {model!r} imputed with {how} ({counts}): {listed}{more}"
+        )
+    return lines
+
+
 def _sgm_table(scaled: pd.DataFrame, labels: pd.Series, group: str) -> pd.DataFrame:
     """Shifted gmean per (group value, model) → index model (sorted), columns group values (sorted)."""
     cols = {}
@@ -331,6 +384,19 @@ def boom_leaderboard(
         }
     ).astype(np.int64)
     imputed.index.name = "model"
+    imputed_configs = _cells_by_model(
+        {
+            name: pd.DataFrame(
+                ~np.isfinite(raw.to_numpy(dtype=np.float64)), index=raw.index, columns=raw.columns
+            )
+            for name, raw in (
+                ("nonflat_MASE", nf_mase_raw),
+                ("nonflat_CRPS", nf_crps_raw),
+                ("flat_MAE", f_mae_raw),
+                ("flat_CRPS", f_crps_raw),
+            )
+        }
+    )
     nf_mase = impute_column_mean(nf_mase_raw)
     nf_crps = impute_column_mean(nf_crps_raw)
     f_mae = impute_column_mean(f_mae_raw)
@@ -400,6 +466,7 @@ def boom_leaderboard(
         },
         board=suite,
         ties=ties,
+        imputed_configs=imputed_configs,
     )
 
 
@@ -459,12 +526,14 @@ def gift_eval_leaderboard(
 
     out_vals: dict[str, pd.DataFrame] = {}
     imputed: dict[str, pd.Series] = {}
+    imputed_cells: dict[str, pd.DataFrame] = {}
     for metric in ("MASE", "CRPS"):
         wide = _wide(frames, metric, configs, order)
         long_vals = np.concatenate([frames[m][metric].to_numpy() for m in order])
         fill = float(pd.Series(long_vals).mean())
         nan_cells = wide.isna() & present
         imputed[metric] = nan_cells.sum(axis=0).astype(np.int64)
+        imputed_cells[metric] = nan_cells
         wide = wide.mask(nan_cells, fill)
         with np.errstate(divide="ignore", invalid="ignore"):
             out_vals[metric] = wide.div(wide[naive], axis=0).where(present)
@@ -497,6 +566,7 @@ def gift_eval_leaderboard(
         board="gift_eval",
         ties=ties,
         config_present=present,
+        imputed_configs=_cells_by_model(imputed_cells),
     )
 
 

@@ -1,22 +1,30 @@
-"""What the ``toto-bench`` commands share: the user-error type, argument types, board and suite inputs."""
+"""What the ``toto-bench`` commands share: the user-error type, argument types, board and suite inputs.
+
+Imported when the parser is built, so it imports the suites (numpy, pandas, numba) only inside the
+functions a command's handler calls.
+"""
 
 from __future__ import annotations
 
 import argparse
 import os
 import sys
+import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from toto_bench.boards.document import LEADERBOARD_SUITES
-from toto_bench.suites import get_suite, is_suite_file, locate_properties
-from toto_bench.suites.boom import BoomProperties
+from toto_bench.cli.choices import LEADERBOARD_SUITES, SUITE_FILE_SUFFIXES
+
+if TYPE_CHECKING:
+    from toto_bench.suites.boom import BoomProperties
 
 __all__ = [
     "EPILOG",
     "UserError",
     "add_board_inputs",
     "board_properties",
+    "check_output_folder",
     "non_negative_int",
     "positive_int",
     "split",
@@ -53,6 +61,28 @@ def warn(message: str) -> None:
     print(f"toto-bench: warning: {message}", file=sys.stderr)
 
 
+def check_output_folder(folder: Path, *, flag: str, given: str) -> None:
+    """Raise :class:`UserError` unless ``folder`` (``given`` to ``flag``, or a folder below it) can be created
+    and written: a file on the way, or a location that refuses a new file, is named with the fix before
+    any work starts (nothing is created here)."""
+    existing = folder
+    while not (existing.exists() or existing.is_symlink()) and existing.parent != existing:
+        existing = existing.parent
+    if not existing.is_dir():
+        raise UserError(
+            f"{flag} {given}: {existing} is a file, not a folder; choose another {flag} "
+            f"(or move {existing} away)"
+        )
+    try:
+        with tempfile.TemporaryFile(dir=existing):
+            pass
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+        raise UserError(
+            f"{flag} {given}: cannot write in {existing} ({reason}); choose a writable {flag}"
+        ) from None
+
+
 def board_properties(args: argparse.Namespace) -> Path | None:
     """The BOOM/Boomlet properties file of a board command (``--properties``, ``--data-dir``, beside the
     results); GIFT-Eval: ``--properties`` as given (the board looks beside the results, then uses the
@@ -61,6 +91,8 @@ def board_properties(args: argparse.Namespace) -> Path | None:
         return Path(args.properties) if getattr(args, "properties", None) else None
     if args.suite not in ("boom", "boomlet"):
         return None
+    from toto_bench.suites import locate_properties
+
     return locate_properties(
         args.suite, properties=args.properties, data_dir=args.data_dir, results_dirs=results_dirs(args)
     )
@@ -90,6 +122,9 @@ def split(values: Sequence[str] | None) -> list[str] | None:
 def suite_properties(args: argparse.Namespace) -> BoomProperties | None:
     if args.suite not in ("boom", "boomlet"):
         return None
+    from toto_bench.suites import locate_properties
+    from toto_bench.suites.boom import BoomProperties
+
     data_dir = args.data_dir or os.environ.get("BOOM")
     path = locate_properties(args.suite, properties=args.properties, data_dir=data_dir)
     return BoomProperties.from_json(path)
@@ -101,7 +136,7 @@ def suite_argument(names: Sequence[str]) -> Callable[[str], str]:
     def parse(text: str) -> str:
         if text in names:
             return text
-        if is_suite_file(text):
+        if text.endswith(SUITE_FILE_SUFFIXES):
             if not Path(text).is_file():
                 raise argparse.ArgumentTypeError(f"suite file {text} does not exist")
             return text
@@ -114,7 +149,11 @@ def suite_argument(names: Sequence[str]) -> Callable[[str], str]:
 
 def default_results_dir(suite: str) -> str:
     """``results/<suite name>``: where ``toto-bench run --suite S`` writes by default."""
-    return str(Path("results") / (suite if suite in ("boom", "boomlet") else get_suite(suite).name))
+    if suite in ("boom", "boomlet"):
+        return str(Path("results") / suite)
+    from toto_bench.suites import get_suite
+
+    return str(Path("results") / get_suite(suite).name)
 
 
 def add_board_inputs(parser: argparse.ArgumentParser) -> None:

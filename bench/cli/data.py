@@ -8,21 +8,22 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from toto_bench.cli.choices import LAYOUTS, TERMS
 from toto_bench.cli.common import UserError, positive_int, split
-from toto_bench.engine.tasks import TERMS, freq_label
-from toto_bench.suites.convert import (
-    LAYOUTS,
-    add_to_suite_file,
-    check_terms,
-    convert_frame,
-    read_table,
-    suite_data_root,
-    write_dataset,
-)
-from toto_bench.suites.custom import CustomDataset
 
 
 def _convert(args: argparse.Namespace) -> int:
+    from toto_bench.engine.tasks import freq_label
+    from toto_bench.suites.convert import (
+        add_to_suite_file,
+        check_terms,
+        convert_frame,
+        read_table,
+        suite_data_root,
+        write_dataset,
+    )
+    from toto_bench.suites.custom import CustomDataset
+
     suite_file = Path(args.suite_file)
     if suite_file.suffix not in (".yaml", ".yml"):
         raise UserError(f"--suite-file {suite_file}: a suite file ends in .yaml or .yml")

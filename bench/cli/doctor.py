@@ -7,25 +7,11 @@ Nothing is downloaded or written; torch is imported (to ask it for CUDA) only wh
 from __future__ import annotations
 
 import argparse
-import importlib.metadata
-import importlib.util
 import os
 import platform
 import sys
 from pathlib import Path
 from typing import Any
-
-from toto_bench import __version__
-from toto_bench.adapters.common import (
-    INSTALL_HINTS,
-    MODEL_EXTRAS,
-    extra_installed,
-    install_command,
-    pip_install_command,
-)
-from toto_bench.engine.data import SOURCES, resolve_data_dir
-from toto_bench.suites import lsf
-from toto_bench.suites.metadata import METADATA_SUITES, packaged_path
 
 #: extra → the distribution whose version ``doctor`` reports.
 EXTRA_DISTRIBUTIONS: dict[str, str] = {
@@ -39,6 +25,8 @@ EXTRA_DISTRIBUTIONS: dict[str, str] = {
 
 
 def _version(distribution: str) -> str:
+    import importlib.metadata
+
     try:
         return importlib.metadata.version(distribution)
     except importlib.metadata.PackageNotFoundError:
@@ -46,6 +34,10 @@ def _version(distribution: str) -> str:
 
 
 def _torch_lines() -> list[str]:
+    import importlib.util
+
+    from toto_bench.adapters.common import INSTALL_HINTS
+
     if importlib.util.find_spec("torch") is None:
         return [f"torch: not installed; {INSTALL_HINTS['torch']}"]
     try:
@@ -70,6 +62,17 @@ def _root_line(suite: str, root: Path, env_var: str) -> str:
 
 def report_lines() -> list[str]:
     """The doctor report, one ``key: value`` line each (the CLI prints them)."""
+    from toto_bench import __version__
+    from toto_bench.adapters.common import (
+        MODEL_EXTRAS,
+        extra_installed,
+        install_command,
+        pip_install_command,
+    )
+    from toto_bench.engine.data import SOURCES, resolve_data_dir
+    from toto_bench.suites import lsf
+    from toto_bench.suites.metadata import METADATA_SUITES, packaged_path
+
     lines = [
         f"toto-bench: {__version__} ({Path(__file__).resolve().parents[1]})",
         f"python: {platform.python_version()} ({sys.executable})",

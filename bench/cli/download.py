@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from toto_bench.cli.choices import DOWNLOAD_SUITES
 from toto_bench.cli.common import split
 
 
@@ -22,9 +23,7 @@ def register(sub: Any) -> None:
         "download",
         help="fetch suite data from the Hugging Face Hub (only the requested dataset folders)",
     )
-    dl.add_argument(
-        "--suite", required=True, choices=["gift-eval", "boom", "time"], help="suite whose data to fetch"
-    )
+    dl.add_argument("--suite", required=True, choices=DOWNLOAD_SUITES, help="suite whose data to fetch")
     dl.add_argument("--datasets", action="append", metavar="NAMES", help="comma-separated storage names")
     dl.add_argument("--data-dir", metavar="DIR", help="where to put it (default: $GIFT_EVAL / $BOOM / cache)")
     dl.set_defaults(func=_download)

@@ -5,8 +5,14 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from toto_bench.boards.importer import IMPORT_SUITES, PUBLISHED, ImportLimits, run_import
+from toto_bench.cli.choices import IMPORT_LIMITS, IMPORT_SUITES, PUBLISHED_REVISIONS
 from toto_bench.cli.common import EPILOG
+
+
+def _import(args: argparse.Namespace) -> int:
+    from toto_bench.boards.importer import run_import
+
+    return run_import(args)
 
 
 def register(sub: Any) -> None:
@@ -43,7 +49,7 @@ def register(sub: Any) -> None:
         "--revision",
         metavar="REV",
         help="with --published: the upstream commit or tag (default: "
-        + ", ".join(f"{s} {p.revision[:7]}" for s, p in PUBLISHED.items())
+        + ", ".join(f"{s} {revision[:7]}" for s, revision in PUBLISHED_REVISIONS.items())
         + ")",
     )
     imp.add_argument(
@@ -74,26 +80,26 @@ def register(sub: Any) -> None:
         "--data-dir)",
     )
     imp.add_argument("--data-dir", metavar="DIR", help="suite data folder (searched for the properties file)")
-    limits = ImportLimits()
+    download_bytes, unpacked_bytes, members = IMPORT_LIMITS
     imp.add_argument(
         "--max-download-mb",
         type=float,
-        default=limits.download_bytes / 2**20,
+        default=download_bytes / 2**20,
         metavar="MB",
         help="http(s) archives: refuse a larger download (default: %(default).0f)",
     )
     imp.add_argument(
         "--max-unpacked-mb",
         type=float,
-        default=limits.unpacked_bytes / 2**20,
+        default=unpacked_bytes / 2**20,
         metavar="MB",
         help="http(s) archives: refuse more uncompressed data in what is extracted (default: %(default).0f)",
     )
     imp.add_argument(
         "--max-files",
         type=int,
-        default=limits.members,
+        default=members,
         metavar="N",
         help="http(s) archives: refuse more members in the extracted folder (default: %(default)s)",
     )
-    imp.set_defaults(func=run_import)
+    imp.set_defaults(func=_import)

@@ -4,15 +4,12 @@ from __future__ import annotations
 
 import argparse
 import io
+import re
 import sys
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-import pandas as pd
-
-from toto_bench.boards.document import BREAKDOWN_CHOICES, TIES, StatsOptions, build_document
-from toto_bench.boards.render import FORMATS
+from toto_bench.cli.choices import BREAKDOWNS, FORMATS, LEADERBOARD_SUITES, TIES
 from toto_bench.cli.common import (
     EPILOG,
     add_board_inputs,
@@ -22,11 +19,12 @@ from toto_bench.cli.common import (
     split,
     warn,
 )
-from toto_bench.engine.results import ResultsError
 
 
 def _document(args: argparse.Namespace, properties: Path | None) -> Any:
     """The board document of the command's flags (``build_document``)."""
+    from toto_bench.boards.document import StatsOptions, build_document
+
     return build_document(
         suite=args.suite,
         results_dirs=results_dirs(args),
@@ -44,6 +42,8 @@ def _document(args: argparse.Namespace, properties: Path | None) -> Any:
 
 
 def _leaderboard(args: argparse.Namespace) -> int:
+    from toto_bench.engine.results import ResultsError
+
     properties = board_properties(args)
     try:
         outputs = _document(args, properties)
@@ -59,7 +59,12 @@ def _leaderboard(args: argparse.Namespace) -> int:
                 f"toto-bench: {target} does not exist; regenerate it with --output {target}", file=sys.stderr
             )
             return 1
-        if not _same_output(target.read_text(), text, csv=args.format == "csv"):
+        committed = target.read_text()
+        if not _same_output(committed, text, csv=args.format == "csv"):
+            other = _other_board(committed, text, suite=args.suite, csv=args.format == "csv")
+            if other is not None:
+                print(f"toto-bench: {target} {other}", file=sys.stderr)
+                return 1
             print(
                 f"toto-bench: {target} is stale: it differs from the regenerated {args.suite} leaderboard; "
                 f"regenerate it with --output {target}",
@@ -80,6 +85,50 @@ def _leaderboard(args: argparse.Namespace) -> int:
     return 0
 
 
+def _title(text: str) -> str | None:
+    """The first heading of a rendered board: md ``# ...``, html ``<h1>...</h1>``; ``None`` if neither."""
+    match = re.search(r"<h1>(.*?)</h1>", text[:20_000]) or re.match(r"# (.+)", text)
+    if match is None:
+        return None
+    import html
+
+    return html.unescape(match.group(1)).strip()
+
+
+def _csv_kind(header: str) -> tuple[str, ...]:
+    """What identifies a board's CSV: its first three column names, config counts (``MASE-6750-scaled``)
+    replaced by ``#``."""
+    return tuple(re.sub(r"\d+", "#", name) for name in header.split(",")[:3])
+
+
+def _other_board(committed: str, regenerated: str, *, suite: str, csv: bool) -> str | None:
+    """What is wrong when ``committed`` is another board than ``suite``'s, not a stale copy of it: another
+    suite's title (md/html), or other CSV columns; ``None`` when it looks like ``suite``'s own board."""
+    if csv:
+        have, want = committed.partition("\n")[0], regenerated.partition("\n")[0]
+        if _csv_kind(have) == _csv_kind(want):  # the same board (config counts or extra columns may differ)
+            return None
+        return (
+            f"has the columns {have!r}, not those of the {suite} board ({want!r}): is it another suite's "
+            f"board (--suite) or another --format? (nothing compared)"
+        )
+    from toto_bench.boards.document import suite_title
+
+    have_title, want_title = _title(committed), _title(regenerated)
+    if have_title is None or want_title is None or have_title == want_title:
+        return None
+    for other in LEADERBOARD_SUITES:
+        name = f"{suite_title(other)} leaderboard"
+        if other != suite and (have_title == name or have_title.startswith(f"{name} — ")):
+            return (
+                f"is the {other} leaderboard, not {suite}: check it with --suite {other} (nothing compared)"
+            )
+    return (
+        f"is titled {have_title!r}, not {want_title!r}: another suite's board (--suite) or breakdown "
+        f"(--breakdown)? (nothing compared)"
+    )
+
+
 #: ``--check`` of a full-precision CSV: numbers may differ by this relative amount (last-bit differences of
 #: ``log``/``exp`` between numpy builds and CPUs), text cells and the layout must be identical.
 CSV_CHECK_RTOL = 1e-12
@@ -92,6 +141,9 @@ def _same_output(committed: str, regenerated: str, *, csv: bool) -> bool:
         return True
     if not csv:
         return False
+    import numpy as np
+    import pandas as pd
+
     try:
         old = pd.read_csv(io.StringIO(committed), keep_default_na=False)
         new = pd.read_csv(io.StringIO(regenerated), keep_default_na=False)
@@ -136,7 +188,7 @@ def register(sub: Any) -> None:
     )
     lb.add_argument(
         "--breakdown",
-        choices=list(BREAKDOWN_CHOICES),
+        choices=BREAKDOWNS,
         help="only that breakdown's tables, not the board. BOOM: shifted-gmean MASE/CRPS by full "
         "(benchmark), term, type or domain (the upstream breakdown_tabels files); GIFT-Eval: the "
         "space's tabs by domain, term, frequency or type (uni/multivariate): gmean MASE, CRPS and mean "

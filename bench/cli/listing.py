@@ -4,22 +4,20 @@ family is installed and the one install command when it is not."""
 from __future__ import annotations
 
 import argparse
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from toto_bench.adapters.common import (
-    MODEL_EXTRAS,
-    extra_installed,
-    install_command,
-    pip_install_command,
-)
-from toto_bench.adapters.registry import ModelSpec, available_models
-from toto_bench.adapters.statistical import AUTO_MODEL_SETTINGS
 from toto_bench.cli.common import UserError
+
+if TYPE_CHECKING:
+    from toto_bench.adapters.registry import ModelSpec
 
 
 def model_extra(spec: ModelSpec) -> str | None:
     """The install extra a model needs (``None``: nothing beyond toto-bench, e.g. seasonal-naive or a
     plugin, which is installed by definition once it is listed)."""
+    from toto_bench.adapters.common import MODEL_EXTRAS
+    from toto_bench.adapters.statistical import AUTO_MODEL_SETTINGS
+
     if spec.source != "builtin":
         return None
     if spec.family in MODEL_EXTRAS:
@@ -29,7 +27,22 @@ def model_extra(spec: ModelSpec) -> str | None:
     return None
 
 
+def missing_family(name: str, spec: ModelSpec) -> str | None:
+    """Why model ``name`` cannot be built here (its family's packages are not installed, with the install
+    commands), or ``None`` when it can as far as installed packages go."""
+    from toto_bench.adapters.common import extra_installed, install_hint
+
+    extra = model_extra(spec)
+    if extra is None or extra_installed(extra):
+        return None
+    hint = install_hint(extra)
+    return f"model {name!r} needs the {extra} family, which is not installed; install it: {hint}"
+
+
 def _list_models() -> int:
+    from toto_bench.adapters.common import extra_installed, install_command, pip_install_command
+    from toto_bench.adapters.registry import available_models
+
     models = available_models()
     extras = {name: model_extra(spec) for name, spec in models.items()}
     installed = {e: extra_installed(e) for e in sorted({e for e in extras.values() if e is not None})}

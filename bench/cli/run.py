@@ -11,12 +11,14 @@ from toto_bench.cli.choices import EXECUTORS, RUN_SUITES
 from toto_bench.cli.common import (
     EPILOG,
     UserError,
+    check_output_folder,
     non_negative_int,
     positive_int,
     split,
     suite_argument,
     suite_properties,
 )
+from toto_bench.cli.listing import missing_family
 
 if TYPE_CHECKING:
     from toto_bench.engine.executors import Executor, Shard
@@ -129,9 +131,14 @@ def _run(args: argparse.Namespace) -> int:
     from toto_bench.suites import get_suite
 
     spec = get_model_spec(args.model)  # an unknown model fails before anything else
+    missing = missing_family(args.model, spec)
+    if missing and not args.address:  # a remote Ray cluster may have packages this machine lacks
+        raise UserError(missing)
     executor = _executor(args)
     overrides = _model_overrides(args)
     suite = get_suite(args.suite, suite_properties(args))
+    run_folder = Path(args.output_dir) / suite.name / args.model
+    check_output_folder(run_folder, flag="--output-dir", given=args.output_dir)
     rules = suite.board or suite.name  # the demo and custom suites take the model's GIFT-Eval settings
     settings = {**spec.settings_for(rules), **overrides}
     allow_nan = args.allow_nan_forecast

@@ -7,8 +7,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from toto_bench.cli.choices import DTYPES
 from toto_bench.cli.common import EPILOG, positive_int, split
-from toto_bench.studies.models import DTYPES
 
 
 def _ints(text: str) -> tuple[int, ...]:

@@ -1,8 +1,11 @@
 """One writer per run folder: an exclusive ``flock`` on ``<run folder>/.lock`` (or a shard's own lock file).
 
 The kernel releases the lock when its holder dies (``kill -9`` included), so a lock left by a dead process
-never blocks: the next run takes it over, and says so. The lock file holds the holder's host, pid, start time
-and command line, which a second run prints when it refuses to start (or waits, with ``--wait``).
+never blocks: the next run takes it over, and says so. A ``flock`` belongs to the open file, which a forked
+child shares: a child forked while the lock is held (a model's worker pool) closes its copy at once
+(:func:`os.register_at_fork`), so a worker that outlives a killed run cannot keep its folder locked.
+The lock file holds the holder's host, pid, start time and command line, which a second run prints when it
+refuses to start (or waits, with ``--wait``).
 """
 
 from __future__ import annotations
@@ -18,6 +21,23 @@ from types import TracebackType
 from typing import Any
 
 __all__ = ["FolderLock", "FolderLockedError"]
+
+#: The lock file descriptors this process holds (a forked child closes its copies of them).
+_HELD: set[int] = set()
+
+
+def _close_held_in_child() -> None:
+    """After a fork, in the child: close the inherited lock descriptors (the parent keeps its lock)."""
+    for fd in _HELD:
+        try:
+            os.close(fd)
+        except OSError:
+            pass
+    _HELD.clear()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_close_held_in_child)
 
 
 class FolderLockedError(RuntimeError):
@@ -75,11 +95,16 @@ class FolderLock:
         os.ftruncate(fd, 0)
         os.pwrite(fd, (json.dumps(record) + "\n").encode(), 0)
         self._fd = fd
+        _HELD.add(fd)
         return self
 
     def release(self) -> None:
         if self._fd is None:
             return
+        if self._fd not in _HELD:  # a forked child's copy of the object: its descriptor is closed already
+            self._fd = None
+            return
+        _HELD.discard(self._fd)
         try:
             self.path.unlink(missing_ok=True)
         finally:
