@@ -208,3 +208,22 @@ def test_check_of_a_stale_csv_of_the_same_board_still_says_stale(
     assert main([*argv, "--check", str(committed)]) == 1
     err = capsys.readouterr().err
     assert "is stale" in err and f"--output {committed}" in err
+
+
+def test_models_with_the_same_imputed_cells_share_one_warning_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = tmp_path / "results"
+    layouts.write_gift_eval_results(root / "seasonal_naive", "seasonal_naive", seed=0)
+    for name, seed in (("holey_a", 3), ("holey_b", 4), ("other", 5)):
+        layouts.write_gift_eval_results(root / name, name, seed=seed)
+        path = root / name / "all_results.csv"
+        frame = pd.read_csv(path)
+        frame.loc[[4, 9] if name != "other" else [7], "eval_metrics/MASE[0.5]"] = float("nan")
+        frame.to_csv(path, index=False)
+    assert main(["leaderboard", "--suite", "gift-eval", "--results-dir", str(root)]) == 0
+    warnings = [line for line in capsys.readouterr().err.splitlines() if "imputed" in line]
+    assert len(warnings) == 2, warnings
+    shared = next(line for line in warnings if "holey_a" in line)
+    assert "2 NaN cell(s) each of 2 models (" in shared and "'holey_b'" in shared and "'other'" not in shared
+    assert "1 NaN cell(s) of model 'other'" in next(line for line in warnings if "'other'" in line)

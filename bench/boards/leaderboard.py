@@ -253,10 +253,13 @@ WARN_CONFIGS = 5
 
 
 def imputation_warnings(board: Leaderboard) -> list[str]:
-    """One line per model of ``board`` with imputed cells: the count per metric and the first configs, e.g.
+    """One line per set of imputed cells of ``board``: the count per metric and the first configs, e.g.
     ``3 NaN cell(s) of model 'x' imputed (MASE 2, CRPS 1): ett1/H/short (MASE, CRPS), ...``.
 
-    Only the models on the board's table (hidden rows are left out); empty for boards that impute nothing.
+    Models whose imputed cells are the same (metric, config) pairs share one line that names them all
+    (``... cell(s) each of 18 models ('a', 'b', ...)``): on the published BOOM board most models have the
+    same 29 low-variance cells, which would otherwise be 23 near-identical lines. Only the models on the
+    board's table (hidden rows are left out); empty for boards that impute nothing.
     """
     kind = "NaN/inf" if board.board in ("boom", "boomlet") else "NaN"
     how = (
@@ -265,11 +268,15 @@ def imputation_warnings(board: Leaderboard) -> list[str]:
         else "the column mean of every model's rows (the GIFT-Eval space)"
     )
     shown = set(board.table["model"]) if "model" in board.table else set(board.model_order)
-    lines = []
+    groups: dict[tuple[tuple[str, tuple[str, ...]], ...], list[str]] = {}
     for model in board.model_order:
         by_metric = board.imputed_configs.get(model)
-        if not by_metric or model not in shown:
-            continue
+        if by_metric and model in shown:
+            key = tuple((metric, tuple(configs)) for metric, configs in by_metric.items())
+            groups.setdefault(key, []).append(model)
+    lines = []
+    for key, models in groups.items():
+        by_metric = dict(key)
         total = sum(len(c) for c in by_metric.values())
         counts = ", ".join(f"{metric} {len(configs)}" for metric, configs in by_metric.items())
         metrics_of: dict[str, list[str]] = {}
@@ -279,9 +286,12 @@ def imputation_warnings(board: Leaderboard) -> list[str]:
         named = sorted(metrics_of)[:WARN_CONFIGS]
         listed = ", ".join(f"{c} ({', '.join(metrics_of[c])})" for c in named)
         more = f", and {len(metrics_of) - len(named)} more config(s)" if len(metrics_of) > len(named) else ""
-        lines.append(
-            f"{total} {kind} cell(s) of model {model!r} imputed with {how} ({counts}): {listed}{more}"
+        who = (
+            f"of model {models[0]!r}"
+            if len(models) == 1
+            else f"each of {len(models)} models ({', '.join(repr(m) for m in models)})"
         )
+        lines.append(f"{total} {kind} cell(s) {who} imputed with {how} ({counts}): {listed}{more}")
     return lines
 
 
