@@ -19,7 +19,7 @@ HEAVY = ("numpy", "pandas", "numba", "torch", "statsforecast", "pyarrow")
 
 def _sources() -> list[tuple[str, Any]]:
     from toto_bench.boards import document, importer, render
-    from toto_bench.engine import executors
+    from toto_bench.engine import batching, executors
     from toto_bench.suites import RUN_SUITES
 
     return [
@@ -30,10 +30,11 @@ def _sources() -> list[tuple[str, Any]]:
         ("TIES", tuple(document.TIES)),
         ("FORMATS", tuple(render.FORMATS)),
         ("EXECUTORS", tuple(executors.EXECUTORS)),
+        ("BATCHING", tuple(batching.BATCHING_MODES)),
     ]
 
 
-@pytest.mark.parametrize("index", range(7))
+@pytest.mark.parametrize("index", range(8))
 def test_parser_choices_equal_their_sources(index: int) -> None:
     name, source = _sources()[index]
     assert getattr(choices, name) == source, name

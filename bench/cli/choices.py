@@ -21,3 +21,5 @@ TIES: tuple[str, ...] = ("first", "average")
 FORMATS: tuple[str, ...] = ("md", "csv", "html")
 #: ``toto_bench.engine.executors.EXECUTORS``.
 EXECUTORS: tuple[str, ...] = ("local", "ray")
+#: ``toto_bench.engine.batching.BATCHING_MODES``.
+BATCHING: tuple[str, ...] = ("pooled", "config")

@@ -83,6 +83,10 @@ class RunOptions:
             the GIFT-Eval board's columns and filters like upstream ``config.json`` files); not hashed.
         save_forecasts: save every config's forecasts beside the results (``ForecastRecorder``).
         wait: when another run holds the results folder's lock, wait for it instead of failing.
+        batching: ``pooled`` (default): a model that shares batches gets calls filled with contexts of
+            several configs and datasets; ``config``: each config's own calls, as before cross-config
+            batching (:mod:`toto_bench.engine.batching`). Not hashed: the numbers agree to the float
+            tolerance of docs/running.md.
     """
 
     datasets: Sequence[str] | None = None
@@ -98,6 +102,7 @@ class RunOptions:
     shard: Shard | None = None
     save_forecasts: bool = False
     wait: bool = False
+    batching: str = "pooled"
 
 
 @dataclass
@@ -203,8 +208,11 @@ def run_suite(
     attempt. LSF skips datasets of its default selection whose file is absent (listed in
     ``RunSummary.missing`` and the run record). The model is built only when there is work to do.
     """
+    from toto_bench.engine.batching import BATCHING_MODES
     from toto_bench.engine.executors import LocalExecutor
 
+    if options.batching not in BATCHING_MODES:
+        raise ValueError(f"batching must be one of {', '.join(BATCHING_MODES)}, got {options.batching!r}")
     protocol = make_protocol(suite, options)
     specs = suite.select(options.datasets, options.terms)
     root = protocol.data_root(options.data_dir)
@@ -257,7 +265,16 @@ def run_suite(
             if pending:
                 units.append(WorkUnit(spec, pending))
 
-        job = UnitJob(protocol, model_name, model_factory, root, folder, settings, options.save_forecasts)
+        job = UnitJob(
+            protocol,
+            model_name,
+            model_factory,
+            root,
+            folder,
+            settings,
+            options.save_forecasts,
+            batching=options.batching,
+        )
         monitor = ResourceMonitor().start()
         total = skipped + sum(len(u.keys) for u in units)
         bar = _progress(total, f"{suite.name} · {model_name}", options.progress)
@@ -296,6 +313,7 @@ def run_suite(
             "executor": executor.name,
             "workers": executor.workers,
             "shard": str(shard) if shard else None,
+            "batching": report.batches or {"mode": options.batching, "shared_across_configs": False},
             "command": sys.argv,
             **options.model_card,
         }
