@@ -11,6 +11,7 @@ hook                       what the engine does with it
 =========================  ===============================================================================
 :class:`PrefixForecaster`  calls ``predict_prefixes(series, cuts, ...)`` instead of ``predict`` (fast path)
 :class:`TaskAware`         calls ``begin_task(task, first_context_length=...)`` before each config's calls
+:class:`SharesBatches`     fills ``predict`` calls with contexts of several configs (``batch_group(task)``)
 :class:`Describes`         records ``describe()`` in the run record (``model_details``)
 :class:`ReportsFallbacks`  records ``fallbacks`` (substitute forecasts the model made) in the run record
 =========================  ===============================================================================
@@ -23,7 +24,7 @@ pipeline does not sort them). :mod:`toto_bench.adapters.contract` checks them.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar, Protocol, runtime_checkable
 
@@ -38,6 +39,7 @@ __all__ = [
     "PrefixForecaster",
     "QuantileForecast",
     "ReportsFallbacks",
+    "SharesBatches",
     "TaskAware",
     "TaskInfo",
 ]
@@ -145,6 +147,26 @@ class TaskAware(Protocol):
     """
 
     def begin_task(self, task: Any, first_context_length: int | None = None) -> None: ...
+
+
+@runtime_checkable
+class SharesBatches(Protocol):
+    """Optional hook: one ``predict`` call may hold contexts of several configs (and datasets).
+
+    Without it the engine fills each call with the contexts of one config only (BOOM: 1-20 contexts against
+    a batch of 64). With it, contexts of configs whose groups are equal share calls of up to ``batch_size``
+    contexts: the engine's group of a context is ``(task.prediction_length, its number of variates,
+    batch_group(task))``. The call is made with the ``freq`` and ``seasonality`` of its first context's
+    config, so an adapter whose ``predict`` reads them must put them in its group.
+
+    Declare it only when a context's forecast does not depend on its batch mates beyond floating-point
+    reduction order (no cross-learning, no shared random stream, no per-batch padding rule); return ``None``
+    for a setting under which it does (e.g. Moirai 1.1 without a seed): that config's calls then hold its
+    own contexts only. The engine does not share calls for :class:`TaskAware` models (their state is per
+    config) nor for :class:`PrefixForecaster` ones (one call per series).
+    """
+
+    def batch_group(self, task: TaskInfo) -> Hashable | None: ...
 
 
 @runtime_checkable

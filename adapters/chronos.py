@@ -253,6 +253,12 @@ class ChronosBoltForecaster:
             out = self.pipeline.predict(tensors, prediction_length=horizon)
         return np.asarray(out.numpy(), dtype=np.float32)
 
+    def batch_group(self, task: Any) -> tuple[()]:
+        """Rows of any configs with the same horizon may share a pipeline call
+        (:class:`~toto_bench.adapters.base.SharesBatches`): Bolt forecasts each row on its own (no
+        cross-learning) and reads neither ``freq`` nor ``seasonality``."""
+        return ()
+
     def predict(
         self, contexts: list[np.ndarray], horizon: int, *, freq: str, seasonality: int
     ) -> QuantileForecast:

@@ -431,6 +431,12 @@ class MoiraiForecaster(_MoiraiBase):
     def _decode_mode(self) -> str:
         return f"{self.num_samples} sample paths ({self.sampling} sampling)"
 
+    def batch_group(self, task: Any) -> tuple[()] | None:
+        """With a ``seed`` every context draws from its own generator, so contexts of any configs with the
+        same horizon and variate count may share a call (:class:`~toto_bench.adapters.base.SharesBatches`);
+        without one the draws depend on the batch, so each config keeps its own calls (``None``)."""
+        return None if self.seed is None else ()
+
     def sample_seed(self, context: np.ndarray, horizon: int) -> int | None:
         """The torch seed of one context's sample paths (``None`` when unseeded).
 
@@ -621,6 +627,12 @@ class Moirai2Forecaster(_MoiraiBase):
 
     def _decode_mode(self) -> str:
         return f"quantile head, {self.pipeline} pipeline"
+
+    def batch_group(self, task: Any) -> tuple[()]:
+        """Moirai 2.0's quantile head is deterministic and each context is its own sample, so contexts of any
+        configs with the same horizon and variate count may share a call
+        (:class:`~toto_bench.adapters.base.SharesBatches`)."""
+        return ()
 
     def quantiles(self, contexts: Sequence[np.ndarray], horizon: int) -> np.ndarray:
         """One batch: ``[B, V, H, 9]`` float32 quantiles (``V == 1``), from ``Moirai2Forecast.predict``."""

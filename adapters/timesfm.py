@@ -315,6 +315,12 @@ class TimesFMForecaster:
         }
 
     # ------------------------------------------------------------------ settings
+    def batch_group(self, task: Any) -> tuple[()] | None:
+        """With ``context_mode="fixed"`` (BOOM) contexts of any configs with the same horizon may share a call
+        (:class:`~toto_bench.adapters.base.SharesBatches`); with ``"batch"`` (GIFT-Eval) the longest context
+        of a call sets everyone's ``max_context``, so each config keeps its own calls (``None``)."""
+        return () if self.context_mode == "fixed" else None
+
     def max_context(self, contexts: Sequence[np.ndarray]) -> int:
         """The ``max_context`` a call with these contexts compiles (a multiple of 32)."""
         if self.context_mode == "fixed":

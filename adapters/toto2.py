@@ -415,6 +415,12 @@ class Toto2Forecaster:
         self.batch_size = batch_size
         self.batch_size_halvings.append(batch_size)
 
+    def batch_group(self, task: Any) -> tuple[()]:
+        """Contexts of any configs with the same horizon and variate count may share a forward pass
+        (:class:`~toto_bench.adapters.base.SharesBatches`): each row is scaled, masked and decoded on its own,
+        and ``freq``/``seasonality`` are not read."""
+        return ()
+
     def predict(
         self, contexts: list[np.ndarray], horizon: int, *, freq: str, seasonality: int
     ) -> QuantileForecast:

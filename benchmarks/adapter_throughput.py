@@ -16,6 +16,18 @@ what the harness and the adapter cost per window, i.e. the outside share at any 
 
 Run: ``python benchmarks/adapter_throughput.py [--models toto2-4m,chronos-2] [--device cpu|cuda]
 [--repeat 2] [--scale 1.0] [--overhead]``; prints one table row per (model, shape).
+
+``--cross-config`` measures cross-config batching instead: ``toto-bench run --suite boom --model toto2-4m``
+(random-init, official 4m shape; BOOM settings: context 2048, batch 64) on a BOOM-layout synthetic subset
+(``gpu_flagship.build_subset``: ``--per-freq`` datasets of each BOOM frequency, alternately 1-D and
+multivariate, at most ``--max-variates``), once with ``--batching config`` (before: each config's own
+batches) and once with ``--batching pooled`` (after), alternately, ``--repeat`` times each, in this process.
+Per mode it prints the forward calls (``Toto2Model.forecast``), the mean batch fill (rows per call / 64), the
+wall time and the process CPU time of the whole run command and the seconds inside the forward calls (min and
+median over the repeats; on a loaded machine wall time is mostly waiting, CPU time is steadier), then the
+ratios of the medians, and
+asserts that the stored forecasts of the two modes agree within ``CROSS_CONFIG_TOLERANCE`` (the documented
+Toto 2.0 tolerance, docs/running.md).
 """
 
 from __future__ import annotations
@@ -32,7 +44,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from forward_hooks import ForwardTimer, inner_timer
+from forward_hooks import ForwardTimer, inner_timer, toto2_rows
 
 from toto_bench.adapters.common import MissingExtraError
 from toto_bench.adapters.registry import ModelSpec, accepted_options, available_models, build_model
@@ -176,6 +188,117 @@ def bench_model(
     return rows
 
 
+#: Max |pooled − per-config| / max(1, |per-config|) of the stored quantiles (docs/running.md, Toto 2.0):
+#: the same float32 network on the same rows, only the batch composition differs (CPU; TF32 on CUDA).
+CROSS_CONFIG_TOLERANCE = {"cpu": 1e-4, "cuda": 1e-2}
+
+
+def cross_config(
+    root: Path, device: str, repeat: int, per_freq: int, max_variates: int
+) -> dict[str, dict[str, Any]]:
+    """Run toto2-4m on a BOOM-layout subset with ``--batching config`` and ``pooled``; see the docstring."""
+    import statistics
+
+    import gpu_flagship
+    import toto2
+
+    from toto_bench.adapters.toto2 import OFFICIAL_4M_CONFIG, save_random_checkpoint
+    from toto_bench.cli import main as cli
+    from toto_bench.engine.forecasts import load_forecasts, saved_configs
+
+    data = root / "data"
+    names = gpu_flagship.build_subset(data, per_freq, max_variates, tuple(gpu_flagship.boom_synthetic.FREQS))
+    checkpoint = save_random_checkpoint(root / "toto2-4m", OFFICIAL_4M_CONFIG, seed=0)
+    modes = ("config", "pooled")
+    runs: dict[str, list[dict[str, Any]]] = {m: [] for m in modes}
+    for r in range(repeat):
+        for mode in modes if r % 2 == 0 else modes[::-1]:  # alternate who runs first (load drifts)
+            out = root / f"runs-{r}-{mode}"
+            argv = ["run", "--suite", "boom", "--model", "toto2-4m", "--checkpoint", str(checkpoint)]
+            argv += [
+                "--device",
+                device,
+                "--data-dir",
+                str(data),
+                "--properties",
+                str(data / "boom_properties.json"),
+            ]
+            argv += ["--output-dir", str(out), "--save-forecasts", "--no-progress", "--batching", mode]
+            timer = ForwardTimer(
+                toto2.Toto2Model, "forecast", rows=toto2_rows, sync=device.startswith("cuda")
+            )
+            with timer.installed(), contextlib.redirect_stdout(sys.stderr):
+                start, cpu = time.perf_counter(), time.process_time()
+                code = cli(argv)
+                wall, cpu = time.perf_counter() - start, time.process_time() - cpu
+            if code != 0:
+                raise SystemExit(f"adapter_throughput: `toto-bench {' '.join(argv)}` exited {code}")
+            runs[mode].append(
+                {
+                    "wall": wall,
+                    "cpu": cpu,
+                    "forward": timer.seconds,
+                    "calls": timer.calls,
+                    "rows": sum(timer.batch_rows),
+                    "fill": timer.batch_fill(64),
+                    "folder": out / "boom" / "toto2-4m",
+                }
+            )
+    worst = 0.0
+    first = {m: runs[m][0]["folder"] for m in modes}
+    configs = saved_configs(first["config"])
+    for name in configs:
+        ref, got = (load_forecasts(first[m], name).quantiles for m in modes)
+        assert ref.shape == got.shape, (name, ref.shape, got.shape)
+        both = np.isfinite(ref) & np.isfinite(got)
+        assert (np.isfinite(ref) == np.isfinite(got)).all(), f"{name}: NaN pattern differs"
+        diff = np.abs(got[both] - ref[both]) / np.maximum(1.0, np.abs(ref[both]))
+        worst = max(worst, float(diff.max(initial=0.0)))
+    tolerance = CROSS_CONFIG_TOLERANCE["cuda" if device.startswith("cuda") else "cpu"]
+    summary: dict[str, dict[str, Any]] = {}
+    for mode in modes:
+        summary[mode] = {
+            "calls": runs[mode][0]["calls"],
+            "rows": runs[mode][0]["rows"],
+            "fill": runs[mode][0]["fill"],
+        }
+        for what in ("wall", "cpu", "forward"):
+            values = [x[what] for x in runs[mode]]
+            summary[mode][f"{what}_min"] = min(values)
+            summary[mode][f"{what}_median"] = statistics.median(values)
+    summary["check"] = {
+        "datasets": len(names),
+        "configs": len(configs),
+        "max_rel_diff": worst,
+        "tolerance": tolerance,
+    }
+    print(
+        f"BOOM-layout subset: {len(names)} datasets, {len(configs)} configs; toto2-4m random-init "
+        f"(official 4m shape), batch 64, device {device}, {repeat} repeat(s) per mode, alternating"
+    )
+    header = f"{'batching':<28} {'forward calls':>13} {'contexts':>8} {'mean fill':>9}"
+    header += f" {'wall s min/med':>15} {'CPU s min/med':>15} {'forward s min/med':>17}"
+    print(header)
+    for mode, label in (("config", "before (per-config batches)"), ("pooled", "after (cross-config)")):
+        x = summary[mode]
+        line = f"{label:<28} {x['calls']:>13d} {x['rows']:>8d} {x['fill']:>9.3f}"
+        for what, width in (("wall", 15), ("cpu", 15), ("forward", 17)):
+            line += f" {x[what + '_min']:>{width - 8}.2f}/{x[what + '_median']:<7.2f}"
+        print(line)
+    for what in ("wall", "cpu", "forward"):
+        ratio = summary["config"][f"{what}_median"] / summary["pooled"][f"{what}_median"]
+        print(f"ratio {what} (before median / after median): {ratio:.2f}")
+    print(
+        f"forward calls ratio (before / after): {summary['config']['calls'] / summary['pooled']['calls']:.2f}"
+    )
+    print(f"max relative difference of the stored quantiles: {worst:.3g} (tolerance {tolerance:g})")
+    assert summary["config"]["rows"] == summary["pooled"]["rows"], (
+        "both modes must forecast the same contexts"
+    )
+    assert worst <= tolerance, f"pooled and per-config forecasts differ by {worst:.3g} > {tolerance:g}"
+    return summary
+
+
 def _print_header() -> None:
     header = f"{'model':<16} {'shape':<38} {'windows/s':>10} {'wall s':>8} {'model s':>8} {'outside %':>9}"
     header += f" {'outside us/window':>17}  weights"
@@ -204,8 +327,21 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="replace the model's inner call by a stub: what the harness and adapter cost per window",
     )
+    parser.add_argument(
+        "--cross-config",
+        action="store_true",
+        help="toto2-4m on a BOOM-layout subset, --batching config vs pooled (see the module docstring)",
+    )
+    parser.add_argument("--per-freq", type=int, default=3, help="--cross-config: datasets per BOOM frequency")
+    parser.add_argument(
+        "--max-variates", type=int, default=4, help="--cross-config: most variates of a dataset"
+    )
     args = parser.parse_args(argv)
     warnings.simplefilter("ignore")
+    if args.cross_config:
+        with tempfile.TemporaryDirectory() as tmp:
+            cross_config(Path(tmp), args.device, args.repeat, args.per_freq, args.max_variates)
+        return 0
     models = available_models()
     if args.models:
         names = [n.strip() for n in args.models.split(",") if n.strip()]

@@ -110,7 +110,7 @@ def test_the_probe_sees_a_heavy_import() -> None:
 
 def _sources() -> list[tuple[str, Any]]:
     from toto_bench.boards import document, importer, render
-    from toto_bench.engine import data, executors, tasks
+    from toto_bench.engine import batching, data, executors, tasks
     from toto_bench.studies import models
     from toto_bench.suites import RUN_SUITES, convert, is_suite_file
 
@@ -133,10 +133,11 @@ def _sources() -> list[tuple[str, Any]]:
             "SUITE_FILE_SUFFIXES",
             tuple(s for s in (".yaml", ".yml", ".json", ".toml", ".yaml.bak", "") if is_suite_file(f"x{s}")),
         ),
+        ("BATCHING", tuple(batching.BATCHING_MODES)),
     ]
 
 
-@pytest.mark.parametrize("index", range(14))
+@pytest.mark.parametrize("index", range(15))
 def test_parser_choices_equal_their_sources(index: int) -> None:
     name, source = _sources()[index]
     assert getattr(choices, name) == source, name

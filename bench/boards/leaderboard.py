@@ -276,7 +276,7 @@ def imputation_warnings(board: Leaderboard) -> list[str]:
             groups.setdefault(key, []).append(model)
     lines = []
     for key, models in groups.items():
-        by_metric = dict(key)
+        by_metric = {metric: list(configs) for metric, configs in key}
         total = sum(len(c) for c in by_metric.values())
         counts = ", ".join(f"{metric} {len(configs)}" for metric, configs in by_metric.items())
         metrics_of: dict[str, list[str]] = {}

@@ -38,3 +38,5 @@ PUBLISHED_REVISIONS: dict[str, str] = {
 IMPORT_LIMITS: tuple[int, int, int] = (256 << 20, 1 << 30, 20_000)
 #: The endings ``toto_bench.suites.is_suite_file`` accepts for a suite file (``--suite FILE.yaml``).
 SUITE_FILE_SUFFIXES: tuple[str, ...] = (".yaml", ".yml")
+#: ``toto_bench.engine.batching.BATCHING_MODES``.
+BATCHING: tuple[str, ...] = ("pooled", "config")

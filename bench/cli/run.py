@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from toto_bench.cli.choices import EXECUTORS, RUN_SUITES
+from toto_bench.cli.choices import BATCHING, EXECUTORS, RUN_SUITES
 from toto_bench.cli.common import (
     EPILOG,
     UserError,
@@ -158,6 +158,7 @@ def _run(args: argparse.Namespace) -> int:
         save_forecasts=args.save_forecasts,
         wait=args.wait,
         expect_sha256=args.expect_sha256,
+        batching=args.batching,
         model_card={"model_type": spec.card_model_type} if spec.card_model_type else {},
     )
     build = dict(overrides)
@@ -320,6 +321,15 @@ def register(sub: Any) -> None:
         "per GPU (or per CPU when there is none), each loading the model once; finished configs stream back "
         "to this process's results store, a dead actor's datasets are retried "
         '(needs pip install "toto-bench[ray]")',
+    )
+    run.add_argument(
+        "--batching",
+        choices=BATCHING,
+        default="pooled",
+        help="'pooled' (default): models that allow it (Toto 2.0, Chronos-Bolt, Moirai with a seed, TimesFM "
+        "with a fixed context) get forward passes filled with contexts of several configs and datasets of "
+        "the same horizon; 'config': each config's own batches, as before (same numbers to float32 "
+        "rounding, see docs/running.md); each config is still committed once all its windows are scored",
     )
     run.add_argument(
         "--address",

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from toto_bench.adapters.base import ReportsFallbacks
+from toto_bench.engine.batching import BatchStats
 from toto_bench.engine.protocol import RunError
 from toto_bench.engine.record import describe_model
 
@@ -88,10 +89,13 @@ class ModelReport:
             when there was nothing to compute).
         fallbacks: the models' substitute-forecast records
             (:class:`~toto_bench.adapters.base.ReportsFallbacks`), from every worker.
+        batches: how the model's calls were filled (:func:`_batches`): the batching mode, and with pooled
+            batches the calls made, contexts handed over and mean fill (``None``: nothing computed).
     """
 
     details: dict[str, Any] | None = None
     fallbacks: tuple[Any, ...] = ()
+    batches: dict[str, Any] | None = None
 
 
 class Executor(ABC):
@@ -132,11 +136,30 @@ class LocalExecutor(Executor):
         if not units:
             return ModelReport()
         model = self.model = job.build_model()
-        for unit in units:
-            for result in job.run(model, unit):
-                sink.commit(result)
-            sink.unit_done(unit)
-        return ModelReport(describe_model(model), _fallbacks(model))
+        stats = BatchStats()
+        left = {unit.name: len(unit.keys) for unit in units}
+        by_key = {key: unit for unit in units for _, key in unit.keys}
+        for result in job.run_many(model, units, stats):
+            sink.commit(result)
+            unit = by_key[result.key]
+            left[unit.name] -= 1
+            if not left[unit.name]:
+                sink.unit_done(unit)
+        batch = int(getattr(model, "batch_size", 0) or 0)
+        return ModelReport(
+            describe_model(model), _fallbacks(model), _batch_summary(job.batching, stats, batch)
+        )
+
+
+def _batch_summary(mode: str, stats: BatchStats, batch_size: int) -> dict[str, Any]:
+    """The run record's ``batching`` entry: the mode asked for, whether calls were shared across configs,
+    and for shared calls the calls, contexts and mean fill of ``batch_size``."""
+    out: dict[str, Any] = {"mode": mode, "shared_across_configs": stats.calls > 0}
+    if stats.calls:
+        out.update(
+            calls=stats.calls, contexts=stats.contexts, mean_fill=round(stats.mean_fill(batch_size), 4)
+        )
+    return out
 
 
 def _fallbacks(model: Forecaster | None) -> tuple[Any, ...]:
@@ -144,22 +167,38 @@ def _fallbacks(model: Forecaster | None) -> tuple[Any, ...]:
 
 
 class _UnitWorker:
-    """A Ray actor's body: builds the model on its first unit and keeps it for the next ones."""
+    """A Ray actor's body: builds the model on its first units and keeps it for the next ones."""
 
     def __init__(self, job: UnitJob) -> None:
         self.job = job
         self.model: Forecaster | None = None
+        self.stats = BatchStats()
 
-    def run(self, unit: WorkUnit) -> Any:  # a generator of ConfigResult (Ray streams it)
+    def run(self, units: Sequence[WorkUnit]) -> Any:  # a generator of ConfigResult (Ray streams it)
         if self.model is None:
             self.model = self.job.build_model()
-        yield from self.job.run(self.model, unit)
+        yield from self.job.run_many(self.model, units, self.stats)
 
     def fallbacks(self) -> tuple[Any, ...]:
         return _fallbacks(self.model)
 
     def details(self) -> dict[str, Any] | None:
         return None if self.model is None else describe_model(self.model)
+
+    def batch_stats(self) -> tuple[int, int, int]:
+        """``(calls, contexts, batch_size)`` of the pooled calls so far."""
+        batch = int(getattr(self.model, "batch_size", 0) or 0)
+        return self.stats.calls, self.stats.contexts, batch
+
+
+#: Work units handed to a Ray actor at once, at most: their configs share the model's calls (pooled
+#: batching) and their data is prefetched; a dead actor's undone units are retried one by one.
+RAY_UNITS_PER_CALL = 32
+
+
+def units_per_call(pending: int, workers: int) -> int:
+    """Units to hand an actor when ``pending`` are queued: a quarter of an even share, 1 .. 32."""
+    return max(1, min(RAY_UNITS_PER_CALL, pending // (4 * max(1, workers))))
 
 
 def _import_ray() -> Any:
@@ -264,27 +303,33 @@ class RayExecutor(Executor):
         actor_class = ray.remote(max_restarts=0)(_UnitWorker).options(**self._resources(ray))
         # absolute paths: a worker's working directory need not be the driver's
         job_ref = ray.put(replace(job, root=job.root.resolve(), folder=job.folder.resolve()))
-        queue: deque[WorkUnit] = deque(units)
+        queue: deque[tuple[WorkUnit, ...]] = deque((u,) for u in units)
         attempts: dict[str, int] = {}
         idle = [actor_class.remote(job_ref) for _ in range(min(self.workers, len(units)))]
-        # generator → (actor, unit, configs of the unit committed so far)
-        running: dict[Any, tuple[Any, WorkUnit, list[Any]]] = {}
+        # generator → (actor, units, configs committed so far, units already reported done)
+        running: dict[Any, tuple[Any, tuple[WorkUnit, ...], list[Any], set[str]]] = {}
         live: list[Any] = list(idle)
         fallbacks: list[Any] = []
         try:
             while queue or running:
                 while queue and idle:
-                    unit, actor = queue.popleft(), idle.pop()
-                    stream = actor.run.options(num_returns="streaming").remote(unit)
-                    running[stream] = (actor, unit, [])
+                    take = units_per_call(len(queue), self.workers)
+                    chunk: tuple[WorkUnit, ...] = ()
+                    while queue and len(chunk) < take:
+                        chunk += queue.popleft()
+                    actor = idle.pop()
+                    stream = actor.run.options(num_returns="streaming").remote(chunk)
+                    running[stream] = (actor, chunk, [], set())
                 ready, _ = ray.wait(list(running), num_returns=1, fetch_local=False)
                 stream = ready[0]
-                actor, unit, done = running[stream]
+                actor, chunk, done, reported = running[stream]
                 try:
                     result = ray.get(next(stream))
                 except StopIteration:
                     del running[stream]
-                    sink.unit_done(unit)
+                    for unit in chunk:
+                        if unit.name not in reported:
+                            sink.unit_done(unit)
                     idle.append(actor)
                     continue
                 except RayTaskError as exc:  # the unit failed in the worker: report its own error
@@ -294,37 +339,52 @@ class RayExecutor(Executor):
                     del running[stream]
                     live.remove(actor)
                     ray.kill(actor)
-                    left = unit.without(done)
-                    attempts[unit.name] = attempts.get(unit.name, 0) + 1
-                    if attempts[unit.name] > self.max_retries:
-                        raise RunError(
-                            f"dataset {unit.name!r}: its Ray worker died {attempts[unit.name]} times "
-                            f"(max_retries={self.max_retries}); {len(left.keys)} config(s) left undone, "
-                            f"finished ones are kept: rerun the same command to resume. Last error: "
-                            f"{str(exc).splitlines()[0] if str(exc) else type(exc).__name__}"
-                        ) from None
-                    if left.keys:
-                        queue.appendleft(left)
-                    else:
-                        sink.unit_done(unit)
+                    undone = [left for left in (u.without(done) for u in chunk) if left.keys]
+                    for unit in chunk:
+                        if unit.name not in reported and not any(u.name == unit.name for u in undone):
+                            sink.unit_done(unit)
+                    for left in undone:
+                        attempts[left.name] = attempts.get(left.name, 0) + 1
+                        if attempts[left.name] > self.max_retries:
+                            raise RunError(
+                                f"dataset {left.name!r}: its Ray worker died {attempts[left.name]} times "
+                                f"(max_retries={self.max_retries}); {len(left.keys)} config(s) left undone, "
+                                f"finished ones are kept: rerun the same command to resume. Last error: "
+                                f"{str(exc).splitlines()[0] if str(exc) else type(exc).__name__}"
+                            ) from None
+                    queue.extendleft((left,) for left in reversed(undone))  # retried one by one
                     replacement = actor_class.remote(job_ref)
                     live.append(replacement)
                     idle.append(replacement)
                     continue
                 sink.commit(result)
                 done.append(result.key)
+                finished = _finished_units(chunk, done, reported)
+                for unit in finished:
+                    reported.add(unit.name)
+                    sink.unit_done(unit)
             details: dict[str, Any] | None = None
+            stats, batch = BatchStats(), 0
             for actor in live:
                 try:
                     fallbacks += ray.get(actor.fallbacks.remote())
                     if details is None:
                         details = ray.get(actor.details.remote())
+                    calls, contexts, size = ray.get(actor.batch_stats.remote())
+                    stats.add(BatchStats(calls, contexts))
+                    batch = batch or size
                 except RayActorError:
                     continue
-            return ModelReport(details, tuple(fallbacks))
+            return ModelReport(details, tuple(fallbacks), _batch_summary(job.batching, stats, batch))
         finally:
             for actor in live:
                 ray.kill(actor)
+
+
+def _finished_units(chunk: Sequence[WorkUnit], done: Sequence[Any], reported: set[str]) -> list[WorkUnit]:
+    """The units of ``chunk`` whose every config is in ``done`` and that were not reported yet."""
+    have = set(done)
+    return [u for u in chunk if u.name not in reported and all(k in have for _, k in u.keys)]
 
 
 @dataclass(frozen=True)

@@ -85,6 +85,10 @@ class RunOptions:
         wait: when another run holds the results folder's lock, wait for it instead of failing.
         expect_sha256: the sha256 of the checkpoint weights (``--expect-sha256``), checked when the model is
             built, before any forecast; recorded, not hashed into the results key (it changes no number).
+        batching: ``pooled`` (default): a model that shares batches gets calls filled with contexts of
+            several configs and datasets; ``config``: each config's own calls, as before cross-config
+            batching (:mod:`toto_bench.engine.batching`). Not hashed: the numbers agree to the float
+            tolerance of docs/running.md.
     """
 
     datasets: Sequence[str] | None = None
@@ -101,6 +105,7 @@ class RunOptions:
     save_forecasts: bool = False
     wait: bool = False
     expect_sha256: str | None = None
+    batching: str = "pooled"
 
 
 @dataclass
@@ -206,8 +211,11 @@ def run_suite(
     attempt. LSF skips datasets of its default selection whose file is absent (listed in
     ``RunSummary.missing`` and the run record). The model is built only when there is work to do.
     """
+    from toto_bench.engine.batching import BATCHING_MODES
     from toto_bench.engine.executors import LocalExecutor
 
+    if options.batching not in BATCHING_MODES:
+        raise ValueError(f"batching must be one of {', '.join(BATCHING_MODES)}, got {options.batching!r}")
     protocol = make_protocol(suite, options)
     specs = suite.select(options.datasets, options.terms)
     root = protocol.data_root(options.data_dir)
@@ -269,6 +277,7 @@ def run_suite(
             settings,
             options.save_forecasts,
             options.expect_sha256,
+            batching=options.batching,
         )
         monitor = ResourceMonitor().start()
         total = skipped + sum(len(u.keys) for u in units)
@@ -308,6 +317,7 @@ def run_suite(
             "executor": executor.name,
             "workers": executor.workers,
             "shard": str(shard) if shard else None,
+            "batching": report.batches or {"mode": options.batching, "shared_across_configs": False},
             "command": sys.argv,
             "expect_sha256": options.expect_sha256,
             **options.model_card,
