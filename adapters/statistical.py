@@ -936,10 +936,11 @@ register(
     )
 )
 for _name, _settings in AUTO_MODEL_SETTINGS.items():
-    _params = ", ".join(f"{k}={v!r}" for k, v in _settings["params"].items())
+    _params = ", ".join(f"{k}={v!r}" for k, v in _settings["params"].items()) or "defaults"
     _gift = GIFT_EVAL_AUTO_SETTINGS[_name]
-    _gift_params = ", ".join(f"{k}={v!r}" for k, v in _gift["params"].items())
-    _gift_context = "all" if _gift["context_length"] is None else f"last {_gift['context_length']}"
+    _gift_params = ", ".join(f"{k}={v!r}" for k, v in _gift["params"].items()) or "defaults"
+    _gift_length = _gift["context_length"]
+    _gift_context = "full history" if _gift_length is None else f"last {_gift_length} points"
     register(
         ModelSpec(
             name=_name,
@@ -948,7 +949,7 @@ for _name, _settings in AUTO_MODEL_SETTINGS.items():
             description=(
                 f"statsforecast {_settings['class']}; BOOM: ({_params}), last {_settings['context_length']} "
                 f"points, 45 s per config, then seasonal naive; GIFT-Eval: ({_gift_params}), "
-                f"{_gift_context} points"
+                f"{_gift_context}"
             ),
             # No wall-clock limit by default: a limit makes rows depend on machine load. BOOM's notebooks
             # give each (dataset, term) config 45 s and copy the seasonal-naive row past it. GIFT-Eval (and
