@@ -48,11 +48,16 @@ from toto_bench.adapters.registry import ModelSpec, register
 __all__ = [
     "AUTO_MODEL_SETTINGS",
     "BOOM_TIME_LIMIT",
+    "EXPLODING_INTERVALS",
+    "EXPLOSION_FACTOR",
+    "GIFT_EVAL_AUTO_SETTINGS",
+    "UPSTREAM_SETTINGS",
     "AllNanPolicy",
     "AutoStatsForecaster",
     "FallbackRecord",
     "NaiveForecaster",
     "SeasonalNaiveForecaster",
+    "exploding_intervals",
     "interval_columns",
     "last_value_imputation",
     "seasonal_naive_forecast",
@@ -398,6 +403,58 @@ AUTO_MODEL_SETTINGS: dict[str, dict[str, Any]] = {
     "auto-theta": {"class": "AutoTheta", "params": {}, "context_length": 1000},
 }
 
+#: GIFT-Eval settings: the published ``auto_*`` rows come from unpublished code (``config.json``:
+#: ``replication_code_available: No``); these are the candidates that come closest to them on the configs
+#: that reproduce from public data (docs/baselines.md has the comparison and the remaining distance). Every
+#: model gets ``season_length`` = the config's seasonality (gluonts ``get_seasonality``), as above.
+GIFT_EVAL_AUTO_SETTINGS: dict[str, dict[str, Any]] = {
+    "auto-arima": {"params": {}, "context_length": None},
+    "auto-ets": {"params": {"model": "ZZZ"}, "context_length": None},
+    "auto-theta": {"params": {}, "context_length": None},
+}
+
+#: Whose settings an auto model uses (``upstream=``): each suite's upstream runs.
+UPSTREAM_SETTINGS: dict[str, dict[str, dict[str, Any]]] = {
+    "boom": AUTO_MODEL_SETTINGS,
+    "gift-eval": GIFT_EVAL_AUTO_SETTINGS,
+}
+
+
+#: A forecast's intervals "explode" when its 10-90% spread exceeds this many ranges of its context.
+EXPLOSION_FACTOR = 100.0
+
+#: The :class:`FallbackRecord` reason of flagged forecasts (kept as computed, not replaced).
+EXPLODING_INTERVALS = "exploding_intervals"
+
+
+def exploding_intervals(
+    ys: Sequence[np.ndarray], forecasts: np.ndarray, factor: float = EXPLOSION_FACTOR
+) -> tuple[np.ndarray, np.ndarray]:
+    """Which forecasts have exploding prediction intervals, and by how much.
+
+    A forecast explodes when its mean or a quantile is non-finite, or when its widest 10-90% spread
+    ``max_h (q0.9[h] - q0.1[h])`` exceeds ``factor`` times the range ``max(y) - min(y)`` of the context
+    the model saw (``max(|y|, 1)`` for a constant context). Upstream scores such forecasts as they are; the
+    rule only makes them visible.
+
+    Args:
+        ys: ``N`` contexts, each ``[t_i]`` (truncated and imputed, without NaN).
+        forecasts: ``[N, H, 10]``: the mean, then quantiles 0.1 .. 0.9.
+        factor: the threshold, in context ranges (> 0).
+    Returns:
+        ``(flagged [N] bool, ratio [N] float64)``: ``ratio`` is spread / range (``inf`` when non-finite).
+    """
+    ratio = np.empty(len(ys), dtype=np.float64)
+    for i, y in enumerate(ys):
+        f = forecasts[i].astype(np.float64)
+        if not np.isfinite(f).all():
+            ratio[i] = np.inf
+            continue
+        span = float(np.max(y) - np.min(y)) if y.size else 0.0
+        reference = span if span > 0 else max(float(np.max(np.abs(y))) if y.size else 0.0, 1.0)
+        ratio[i] = float(np.max(f[:, -1] - f[:, 1])) / reference
+    return ratio > factor, ratio
+
 
 @dataclass(frozen=True)
 class FallbackRecord:
@@ -407,7 +464,9 @@ class FallbackRecord:
         call: 0-based index of the ``predict`` call on this model instance.
         reason: ``"time_limit"`` (the whole call ran over ``time_limit``), ``"exception"`` (the model raised
             on a series; statsforecast's ``fallback_model``), ``"nan_forecast"`` (the forecast held NaN; the
-            wrapper's recompute) or ``"worker_error"`` (a worker process died or its fallback raised).
+            wrapper's recompute), ``"worker_error"`` (a worker process died or its fallback raised), or
+            ``"exploding_intervals"`` (not a substitution: the model's forecast is kept and flagged, see
+            :func:`exploding_intervals`).
         items: the ``(context index, variate)`` pairs concerned.
         detail: human-readable cause (exception text, elapsed time, ...).
         config: the config (``dataset/freq/term``) the call belonged to, from the engine's ``begin_task``;
@@ -654,12 +713,12 @@ class _WorkerPool:
 
 
 class AutoStatsForecaster:
-    """A statsforecast auto model (AutoARIMA / AutoETS / AutoTheta) with BOOM's settings.
+    """A statsforecast auto model (AutoARIMA / AutoETS / AutoTheta) with one suite's upstream settings.
 
     Args:
         model: ``"auto-arima"``, ``"auto-ets"`` or ``"auto-theta"`` (see :data:`AUTO_MODEL_SETTINGS`).
-        context_length: last points kept per series; the default (``-1``) is BOOM's 512 / 1000 / 1000,
-            ``None`` keeps everything.
+        context_length: last points kept per series; the default (``-1``) is the ``upstream`` settings' one
+            (BOOM: 512 / 1000 / 1000), ``None`` keeps everything.
         time_limit: seconds per ``predict`` call; past it the workers are killed and the whole call is
             replaced by seasonal naive (BOOM: 45 s per (dataset, term) config → seasonal-naive row, which
             makes the row depend on the machine's speed and load). ``None`` (default): no limit, the
@@ -670,12 +729,19 @@ class AutoStatsForecaster:
         fallback_context_length: context of the seasonal naive that replaces a timed-out call (BOOM copies its
             seasonal-naive results, which used ``max_length=2048``).
         all_nan: ``"raise"`` or ``"zero"`` (gluonts' behaviour), for all-NaN contexts.
-        model_params: override the BOOM model parameters (e.g. ``{"approximation": True}``).
+        model_params: override some of the ``upstream`` model parameters (e.g. ``{"approximation": True}``).
+        upstream: whose settings (model parameters and context length) to use, a key of
+            :data:`UPSTREAM_SETTINGS`: ``"boom"`` (BOOM's notebooks; the default) or ``"gift-eval"`` (the
+            closest match to GIFT-Eval's published rows, :data:`GIFT_EVAL_AUTO_SETTINGS`).
+        explosion_factor: a forecast whose intervals are non-finite or wider than this many context ranges
+            is flagged (:func:`exploding_intervals`, fallback reason ``"exploding_intervals"``; the
+            forecast itself is kept, as upstream scores it).
 
-    ``fallbacks`` lists every substitution (:class:`FallbackRecord`), each with the config the engine
-    announced through :meth:`begin_task`; ``fallback_configs`` lists those configs. Quantile 0.5 is the
-    wrapper's ``lo-0`` column (the models accept ``level=0`` when called directly; only ``StatsForecast``
-    >= 2.1 rejects it): equal to the mean for ARIMA/ETS, the median of the simulated paths for AutoTheta.
+    ``fallbacks`` lists every substitution and every flagged forecast (:class:`FallbackRecord`), each with
+    the config the engine announced through :meth:`begin_task`; ``fallback_configs`` lists those configs.
+    Quantile 0.5 is the wrapper's ``lo-0`` column (the models accept ``level=0`` when called directly; only
+    ``StatsForecast`` >= 2.1 rejects it): equal to the mean for ARIMA/ETS, the median of the simulated paths
+    for AutoTheta.
     """
 
     supports_multivariate: ClassVar[bool] = False
@@ -690,13 +756,22 @@ class AutoStatsForecaster:
         fallback_context_length: int | None = 2048,
         all_nan: AllNanPolicy = "raise",
         model_params: dict[str, Any] | None = None,
+        upstream: str = "boom",
+        explosion_factor: float = EXPLOSION_FACTOR,
     ) -> None:
         if model not in AUTO_MODEL_SETTINGS:
             raise ValueError(f"unknown auto model {model!r}; expected one of {sorted(AUTO_MODEL_SETTINGS)}")
+        if upstream not in UPSTREAM_SETTINGS:
+            valid = sorted(UPSTREAM_SETTINGS)
+            raise ValueError(f"unknown upstream settings {upstream!r}; expected one of {valid}")
+        if not explosion_factor > 0:
+            raise ValueError(f"explosion_factor must be > 0, got {explosion_factor!r}")
         _require_statsforecast(model)
-        settings = AUTO_MODEL_SETTINGS[model]
+        settings = UPSTREAM_SETTINGS[upstream][model]
         self.name = model
-        self._class_name: str = settings["class"]
+        self.upstream = upstream
+        self.explosion_factor = float(explosion_factor)
+        self._class_name: str = AUTO_MODEL_SETTINGS[model]["class"]
         self.model_params: dict[str, Any] = {**settings["params"], **(model_params or {})}
         self.context_length: int | None = (
             settings["context_length"] if context_length == -1 else context_length
@@ -737,7 +812,9 @@ class AutoStatsForecaster:
             "batch_size": None,
             "seed": None,
             "parameters": None,
+            "upstream": self.upstream,
             "model_params": dict(self.model_params),
+            "explosion_factor": self.explosion_factor,
             "time_limit": self.time_limit,
             "n_jobs": self.n_jobs,
             "fallback_context_length": self.fallback_context_length,
@@ -825,6 +902,15 @@ class AutoStatsForecaster:
                     reason = note.split(":", 1)[0]
                     by_reason.setdefault(reason, []).append(items[i])
                     details.setdefault(reason, note)
+        flagged, ratio = exploding_intervals(ys, flat, self.explosion_factor)
+        if flagged.any():
+            by_reason[EXPLODING_INTERVALS] = [items[i] for i in np.flatnonzero(flagged)]
+            worst = float(ratio[flagged].max())
+            details[EXPLODING_INTERVALS] = (
+                f"{int(flagged.sum())} of {len(ys)} series: 10-90% spread up to "
+                f"{'non-finite' if not np.isfinite(worst) else f'{worst:.3g}x'} the context's range "
+                f"(threshold {self.explosion_factor:g}x); forecasts kept as computed"
+            )
         for reason, pairs in by_reason.items():
             self.fallbacks.append(
                 FallbackRecord(call, reason, tuple(pairs), details.get(reason, ""), self._config)
@@ -869,19 +955,28 @@ register(
     )
 )
 for _name, _settings in AUTO_MODEL_SETTINGS.items():
-    _params = ", ".join(f"{k}={v!r}" for k, v in _settings["params"].items())
+    _params = ", ".join(f"{k}={v!r}" for k, v in _settings["params"].items()) or "defaults"
+    _gift = GIFT_EVAL_AUTO_SETTINGS[_name]
+    _gift_params = ", ".join(f"{k}={v!r}" for k, v in _gift["params"].items()) or "defaults"
+    _gift_length = _gift["context_length"]
+    _gift_context = "full history" if _gift_length is None else f"last {_gift_length} points"
     register(
         ModelSpec(
             name=_name,
             factory=_auto_factory(_name),
             family="statistical",
             description=(
-                f"statsforecast {_settings['class']}({_params}), last {_settings['context_length']} points; "
-                "BOOM: 45 s per config, then seasonal naive"
+                f"statsforecast {_settings['class']}; BOOM: ({_params}), last {_settings['context_length']} "
+                f"points, 45 s per config, then seasonal naive; GIFT-Eval: ({_gift_params}), "
+                f"{_gift_context}"
             ),
             # No wall-clock limit by default: a limit makes rows depend on machine load. BOOM's notebooks
-            # give each (dataset, term) config 45 s and copy the seasonal-naive row past it.
+            # give each (dataset, term) config 45 s and copy the seasonal-naive row past it. GIFT-Eval (and
+            # the suites ranked on its board: demo, suite files) take the settings closest to its rows.
             defaults={"time_limit": None},
-            suite_settings={suite: {"time_limit": BOOM_TIME_LIMIT} for suite in ("boom", "boomlet")},
+            suite_settings={
+                **{suite: {"time_limit": BOOM_TIME_LIMIT} for suite in ("boom", "boomlet")},
+                "gift-eval": {"upstream": "gift-eval"},
+            },
         )
     )

@@ -410,7 +410,7 @@ def test_no_gpu_figures_and_no_torch_import_for_a_statistical_run() -> None:
         ("naive", None, None, ("all_nan", "zero")),
         ("auto-ets", None, 1000, ("model_params", {"model": "ZZN"})),
         ("auto-arima", None, 512, ("time_limit", None)),
-        ("auto-theta", "gift-eval", 1000, ("time_limit", None)),
+        ("auto-theta", "gift-eval", None, ("upstream", "gift-eval")),
         ("auto-arima", "boom", 512, ("time_limit", 45.0)),
     ],
 )

@@ -13,6 +13,7 @@ import sys
 import warnings
 from functools import cache
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
@@ -24,6 +25,7 @@ from toto_bench.adapters.statistical import (
     AutoStatsForecaster,
     NaiveForecaster,
     SeasonalNaiveForecaster,
+    exploding_intervals,
     interval_columns,
     last_value_imputation,
 )
@@ -485,8 +487,109 @@ def test_auto_model_exception_and_nan_fallbacks_are_recorded() -> None:
 
     model = AutoStatsForecaster("auto-ets", n_jobs=1, time_limit=None)
     fc = model.predict(contexts, 3, freq="H", seasonality=24)  # ... and its seasonal naive is NaN (n < m)
-    assert {r.reason for r in model.fallbacks} == {"exception", "nan_forecast"}
+    assert {r.reason for r in model.fallbacks} == {"exception", "nan_forecast", "exploding_intervals"}
     assert np.isnan(fc.quantiles).any()
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Exploding intervals
+
+
+def _forecast_with_spread(spread: float, horizon: int = 4) -> np.ndarray:
+    """``[1, H, 10]``: mean 5, quantiles 0.1 .. 0.9 evenly from ``5 - spread/2`` to ``5 + spread/2``."""
+    quantiles = 5 + spread * (np.linspace(0, 1, 9) - 0.5)
+    return np.concatenate([[5.0], quantiles])[None, None, :].repeat(horizon, axis=1)
+
+
+@pytest.mark.parametrize(
+    ("context", "spread", "flagged"),
+    [
+        ([0.0, 4.0, 2.0], 399.0, False),  # range 4: up to 100 x 4 = 400 is fine
+        ([0.0, 4.0, 2.0], 401.0, True),
+        ([-3.0, 1.0], 401.0, True),  # range 4 again, whatever the sign
+        ([7.0, 7.0, 7.0], 699.0, False),  # constant context: 100 x |7|
+        ([7.0, 7.0, 7.0], 701.0, True),
+        ([0.0, 0.0], 99.0, False),  # constant zero context: 100 x 1
+        ([0.0, 0.0], 101.0, True),
+    ],
+)
+def test_exploding_intervals_compares_the_spread_with_the_context_range(
+    context: list[float], spread: float, flagged: bool
+) -> None:
+    ys = [np.asarray(context, np.float32)]
+    got, ratio = exploding_intervals(ys, _forecast_with_spread(spread))
+    assert got.tolist() == [flagged]
+    reference = np.ptp(context) or max(abs(context[0]), 1.0)
+    assert ratio[0] == pytest.approx(spread / reference, rel=1e-12)
+
+
+@pytest.mark.parametrize("bad", [np.inf, -np.inf, np.nan])
+def test_exploding_intervals_flags_non_finite_forecasts(bad: float) -> None:
+    forecast = _forecast_with_spread(1.0)
+    forecast[0, 2, 7] = bad
+    got, ratio = exploding_intervals([np.arange(5, dtype=np.float32)], forecast)
+    assert got.tolist() == [True] and ratio[0] == np.inf
+
+
+def test_auto_model_flags_exploding_intervals_and_keeps_the_forecast() -> None:
+    contexts = seasonal_contexts(3, 60, 12, seed=6)
+    plain = AutoStatsForecaster("auto-ets", n_jobs=1)
+    want = plain.predict(contexts, 4, freq="M", seasonality=12)
+    assert plain.fallbacks == []
+    model = AutoStatsForecaster("auto-ets", n_jobs=1, explosion_factor=1e-9)  # every spread is over it
+    model.begin_task(SimpleNamespace(config="x/M/short"))
+    got = model.predict(contexts, 4, freq="M", seasonality=12)
+    np.testing.assert_array_equal(got.quantiles, want.quantiles)  # flagged, not replaced
+    (record,) = model.fallbacks
+    assert record.reason == "exploding_intervals" and record.config == "x/M/short"
+    assert record.items == ((0, 0), (1, 0), (2, 0)) and "3 of 3 series" in record.detail
+    assert model.fallback_configs == ["x/M/short"]
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Per-suite settings
+
+
+@pytest.mark.parametrize(
+    ("name", "suite", "upstream", "params", "context_length", "time_limit"),
+    [
+        ("auto-ets", "boom", "boom", {"model": "ZZN"}, 1000, 45.0),
+        ("auto-ets", "gift-eval", "gift-eval", {"model": "ZZZ"}, None, None),
+        ("auto-theta", "boomlet", "boom", {}, 1000, 45.0),
+        ("auto-theta", "gift-eval", "gift-eval", {}, None, None),
+        (
+            "auto-arima",
+            "boom",
+            "boom",
+            {"max_d": 1, "max_D": 1, "stepwise": True, "approximation": False},
+            512,
+            45.0,
+        ),
+        ("auto-arima", "gift-eval", "gift-eval", {}, None, None),
+        ("auto-ets", None, "boom", {"model": "ZZN"}, 1000, None),
+    ],
+)
+def test_auto_models_take_each_suites_upstream_settings(
+    name: str,
+    suite: str | None,
+    upstream: str,
+    params: dict[str, object],
+    context_length: int | None,
+    time_limit: float | None,
+) -> None:
+    model = build_model(name, suite=suite)
+    assert isinstance(model, AutoStatsForecaster)
+    assert (model.upstream, model.model_params, model.context_length) == (upstream, params, context_length)
+    assert model.time_limit == time_limit
+    described = model.describe()
+    assert (described["upstream"], described["model_params"]) == (upstream, params)
+
+
+def test_unknown_upstream_settings_name_the_valid_ones() -> None:
+    with pytest.raises(
+        ValueError, match=r"unknown upstream settings 'tsl'; expected one of \['boom', 'gift-eval'\]"
+    ):
+        AutoStatsForecaster("auto-ets", upstream="tsl")
 
 
 def test_auto_models_need_statsforecast(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -22,6 +22,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from toto_bench.adapters.statistical import EXPLODING_INTERVALS
 from toto_bench.boards.gift_eval_board import (
     BREAKDOWN_METRICS,
     GIFT_EVAL_BREAKDOWNS,
@@ -799,13 +800,14 @@ def _gift_eval_outputs(
     return Outputs({f"{suite}.{ext}": render(doc, fmt)})
 
 
-#: Appended to a model's name in md/html boards when some of its rows hold seasonal-naive substitutes.
+#: Appended to a model's name in md/html boards when some of its rows hold seasonal-naive substitutes or
+#: flagged forecasts.
 FALLBACK_MARK = " †"
 
 
 def fallback_notes(fallbacks: Mapping[str, RunFallbacks], models: Sequence[str]) -> list[str]:
-    """One note per model of ``models`` whose run record lists seasonal-naive substitutes or used a
-    wall-clock limit (then its rows depend on the machine that ran it)."""
+    """One note per model of ``models`` whose run record lists seasonal-naive substitutes or flagged
+    forecasts (exploding intervals), or used a wall-clock limit (then its rows depend on the machine)."""
     notes = []
     for model in models:
         info = fallbacks.get(model)
@@ -814,7 +816,13 @@ def fallback_notes(fallbacks: Mapping[str, RunFallbacks], models: Sequence[str])
         parts = []
         for reason, configs in info.configs.items():
             shown = ", ".join(f"`{c}`" for c in configs[:5]) + (", ..." if len(configs) > 5 else "")
-            parts.append(f"{len(configs)} config(s) fell back to seasonal naive ({reason}): {shown}")
+            if reason == EXPLODING_INTERVALS:
+                parts.append(
+                    f"{len(configs)} config(s) hold forecasts with exploding prediction intervals "
+                    f"(non-finite or far beyond the context's range; scored as computed): {shown}"
+                )
+            else:
+                parts.append(f"{len(configs)} config(s) fell back to seasonal naive ({reason}): {shown}")
         if info.time_limit is not None:
             parts.append(
                 f"the run had a {info.time_limit:g} s wall-clock limit per config, so its rows depend on the "
