@@ -341,9 +341,10 @@ class _NaiveBase:
         its own (the wrapper truncates before imputing).
 
         The windows with a full context (``c >= L``) are gathered into one ``[W·V, L]`` block that is
-        imputed and forecast at once (the computations are per row, so each row's numbers are those of its
-        own call); shorter prefixes go through the per-context path. Only the tail the windows need is
-        read, never the whole history. ``arr``: ``[V, T]``; ``cuts``: ``[W]``.
+        imputed (:func:`_imputed_windows`: once over the tail the windows cover, not once per window) and
+        forecast at once (the computations are per row, so each row's numbers are those of its own call);
+        shorter prefixes go through the per-context path. Only the tail the windows need is read, never the
+        whole history. ``arr``: ``[V, T]``; ``cuts``: ``[W]``.
         """
         n_var = arr.shape[0]
         full = np.flatnonzero(cuts >= context_length)
@@ -351,12 +352,11 @@ class _NaiveBase:
         mean = np.empty((len(cuts), n_var, horizon), dtype=np.float32)
         quantiles = np.empty((len(cuts), n_var, horizon, len(_COLUMNS)), dtype=np.float32)
         if full.size:
-            windows = [arr[:, int(c) - context_length : int(c)] for c in cuts[full]]
-            block = np.stack(windows).reshape(full.size * n_var, context_length)  # [W_full·V, L]
-            if self.all_nan == "raise" and np.isnan(block).all(axis=1).any():
+            block = _imputed_windows(arr, cuts[full] - context_length, context_length, self.all_nan)
+            if block is None:
                 short = np.arange(len(cuts))  # let the per-context path raise its own error
             else:
-                y = last_value_imputation(block, all_nan=self.all_nan)
+                y = block.reshape(full.size * n_var, context_length)  # [W_full·V, L]
                 m, q = seasonal_naive_forecast(y, horizon, season)
                 mean[full] = m.reshape(full.size, n_var, horizon)
                 quantiles[full] = q.reshape(full.size, n_var, horizon, len(_COLUMNS))
@@ -366,6 +366,54 @@ class _NaiveBase:
             )
             mean[short], quantiles[short] = part.mean, part.quantiles
         return QuantileForecast(quantiles=quantiles, mean=mean)
+
+
+def _imputed_windows(
+    arr: np.ndarray, starts: np.ndarray, length: int, all_nan: AllNanPolicy
+) -> np.ndarray | None:
+    """``last_value_imputation`` of every window ``arr[:, s : s + length]`` (``s`` in ``starts``), each on its
+    own, computed once over the tail ``arr[:, min(starts) : max(starts) + length]`` the windows cover.
+
+    Within a window, a value at or after the window's first observation is the tail's forward fill (the last
+    observation before it lies in the window); the window's leading NaNs take its first observed value; an
+    all-NaN window is zeros (``all_nan="zero"``). The values are copies of the same float32 observations,
+    so the block equals the per-window imputation bit for bit.
+
+    Args:
+        arr: float32 ``[V, T]``.
+        starts: ``[W]`` window starts, ``0 <= s <= T - length``.
+        length: the window length ``L``.
+        all_nan: ``"raise"``: return ``None`` when a window of a variate is entirely NaN (the caller then
+            raises the per-context error); ``"zero"``: impute it to zeros.
+    Returns:
+        float32 ``[W, V, L]`` without NaN (C-contiguous), or ``None`` (see ``all_nan``).
+    """
+    n_var = arr.shape[0]
+    lo = int(starts.min())
+    region = arr[:, lo : int(starts.max()) + length]  # [V, n]
+    rel = starts.astype(np.int64) - lo  # [W] window starts within the region
+    take = rel[:, None] + np.arange(length)  # [W, L]
+    variates = np.arange(n_var)[None, :, None]
+    mask = np.isnan(region)
+    if not mask.any():
+        return region[variates, take[:, None, :]]
+    n = region.shape[1]
+    positions = np.arange(n)
+    last = np.where(mask, -1, positions)
+    np.maximum.accumulate(last, axis=1, out=last)  # [V, n] last observed index <= p (-1: none yet)
+    following = np.where(mask, n, positions)[:, ::-1]
+    following = np.minimum.accumulate(following, axis=1)[:, ::-1]  # [V, n] first observed index >= p
+    filled = np.take_along_axis(region, np.maximum(last, 0), axis=1)  # [V, n] forward fill
+    block = filled[variates, take[:, None, :]]  # [W, V, L]
+    first = following[:, rel].T  # [W, V] first observation of each window (region index)
+    empty = first >= rel[:, None] + length
+    if empty.any():
+        if all_nan == "raise":
+            return None
+        block[empty] = 0
+    for w, v in np.argwhere((first > rel[:, None]) & ~empty):  # leading NaNs: the first observed value
+        block[w, v, : first[w, v] - rel[w]] = region[v, first[w, v]]
+    return block
 
 
 class SeasonalNaiveForecaster(_NaiveBase):

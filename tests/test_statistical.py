@@ -494,3 +494,29 @@ def test_auto_models_need_statsforecast(monkeypatch: pytest.MonkeyPatch) -> None
     monkeypatch.setitem(sys.modules, "statsforecast.models", None)
     with pytest.raises(ImportError, match=r'pip install "toto-bench\[stats\]"'):
         build_model("auto-arima")
+
+
+@pytest.mark.parametrize("gaps", ["none", "gappy", "leading-run", "all-nan-window"])
+def test_windows_imputed_once_over_the_tail_equal_each_window_imputed_alone(gaps: str) -> None:
+    """The BOOM block path imputes the tail its windows cover once; each window must still equal
+    ``last_value_imputation`` of that window alone (leading NaNs take the window's own first value)."""
+    from toto_bench.adapters.statistical import _imputed_windows
+
+    rng = np.random.default_rng(3)
+    arr = rng.normal(size=(3, 900)).astype(np.float32)
+    if gaps == "gappy":
+        arr = np.stack([gappy_series(s, 900) for s in range(3)])
+    elif gaps == "leading-run":
+        arr[:, :450] = np.nan  # windows starting in the run take the first value after it
+    elif gaps == "all-nan-window":
+        arr[1, 300:700] = np.nan
+    starts = np.array([0, 37, 250, 300, 333, 500, 604])
+    length = 296
+    got = _imputed_windows(arr, starts, length, "zero")
+    assert got is not None and got.flags.c_contiguous
+    for w, s in enumerate(starts):
+        window = arr[:, s : s + length]
+        np.testing.assert_array_equal(got[w], last_value_imputation(window, all_nan="zero"))
+    refused = _imputed_windows(arr, starts, length, "raise")
+    any_empty = any(np.isnan(arr[:, s : s + length]).all(axis=1).any() for s in starts)
+    assert (refused is None) == any_empty and (any_empty == (gaps in ("leading-run", "all-nan-window")))
