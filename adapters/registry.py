@@ -70,6 +70,9 @@ class ModelSpec:
         model_type: the GIFT-Eval model-card ``model_type`` written into the run record (``config.json``), so
             ``toto-bench leaderboard --model-type`` can filter our runs like published ones; default: see
             :attr:`card_model_type`.
+        dataset_workers: the model is cheap, single-threaded numpy on the CPU (seasonal naive, naive), so
+            ``toto-bench run`` (``--workers auto``, the default) runs a long run's datasets in one process
+            per CPU; other models run in one process unless ``--workers N`` is given.
     """
 
     name: str
@@ -84,6 +87,7 @@ class ModelSpec:
     test_settings: Mapping[str, Any] = field(default_factory=dict)
     source: str = "builtin"
     model_type: str | None = None
+    dataset_workers: bool = False
 
     @property
     def card_model_type(self) -> str | None:

@@ -885,6 +885,7 @@ register(
         # rejected by the data loader); BOOM's notebook truncates the context to the last 2048 points.
         defaults={"all_nan": "zero"},
         suite_settings={"boom": {"context_length": 2048}, "boomlet": {"context_length": 2048}},
+        dataset_workers=True,
     )
 )
 register(
@@ -895,6 +896,7 @@ register(
         description="statsforecast Naive (native numpy, GIFT-Eval wrapper semantics)",
         defaults={"all_nan": "zero"},
         suite_settings={"boom": {"context_length": 2048}, "boomlet": {"context_length": 2048}},
+        dataset_workers=True,
     )
 )
 for _name, _settings in AUTO_MODEL_SETTINGS.items():

@@ -3,6 +3,9 @@
 The kernel releases the lock when its holder dies (``kill -9`` included), so a lock left by a dead process
 never blocks: the next run takes it over, and says so. The lock file holds the holder's host, pid, start time
 and command line, which a second run prints when it refuses to start (or waits, with ``--wait``).
+
+A lock belongs to the process that took it: a forked child (a ``--workers`` process) closes its inherited
+copy of the descriptor at once, so a worker that outlives a killed driver never keeps the folder locked.
 """
 
 from __future__ import annotations
@@ -18,6 +21,23 @@ from types import TracebackType
 from typing import Any
 
 __all__ = ["FolderLock", "FolderLockedError"]
+
+
+#: Descriptors of the locks this process holds; a forked child closes its copies (:func:`_drop_in_child`).
+_HELD: set[int] = set()
+
+
+def _drop_in_child() -> None:
+    for fd in _HELD:
+        try:
+            os.close(fd)
+        except OSError:
+            pass
+    _HELD.clear()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_drop_in_child)
 
 
 class FolderLockedError(RuntimeError):
@@ -75,6 +95,7 @@ class FolderLock:
         os.ftruncate(fd, 0)
         os.pwrite(fd, (json.dumps(record) + "\n").encode(), 0)
         self._fd = fd
+        _HELD.add(fd)
         return self
 
     def release(self) -> None:
@@ -83,6 +104,7 @@ class FolderLock:
         try:
             self.path.unlink(missing_ok=True)
         finally:
+            _HELD.discard(self._fd)
             os.close(self._fd)  # closing drops the flock
             self._fd = None
         for folder in self._created:  # deepest first
