@@ -340,11 +340,11 @@ class _NaiveBase:
         """``predict_prefixes`` with a context length: every window sees ``arr[:, c - L : c]``, imputed on
         its own (the wrapper truncates before imputing).
 
-        The windows with a full context (``c >= L``) are gathered into one ``[W·V, L]`` block that is
-        imputed (:func:`_imputed_windows`: once over the tail the windows cover, not once per window) and
-        forecast at once (the computations are per row, so each row's numbers are those of its own call);
-        shorter prefixes go through the per-context path. Only the tail the windows need is read, never the
-        whole history. ``arr``: ``[V, T]``; ``cuts``: ``[W]``.
+        The windows with a full context (``c >= L``) are forecast together by :func:`_full_windows`
+        (imputation and squared seasonal residuals once over the tail the windows cover, then one row of
+        ``L`` residuals per window summed as its own call sums them); shorter prefixes go through the
+        per-context path. Only the tail the windows need is read, never the whole history. ``arr``:
+        ``[V, T]``; ``cuts``: ``[W]``.
         """
         n_var = arr.shape[0]
         full = np.flatnonzero(cuts >= context_length)
@@ -352,14 +352,13 @@ class _NaiveBase:
         mean = np.empty((len(cuts), n_var, horizon), dtype=np.float32)
         quantiles = np.empty((len(cuts), n_var, horizon, len(_COLUMNS)), dtype=np.float32)
         if full.size:
-            block = _imputed_windows(arr, cuts[full] - context_length, context_length, self.all_nan)
-            if block is None:
+            out = _full_windows(
+                arr, cuts[full] - context_length, context_length, horizon, season, self.all_nan
+            )
+            if out is None:
                 short = np.arange(len(cuts))  # let the per-context path raise its own error
             else:
-                y = block.reshape(full.size * n_var, context_length)  # [W_full·V, L]
-                m, q = seasonal_naive_forecast(y, horizon, season)
-                mean[full] = m.reshape(full.size, n_var, horizon)
-                quantiles[full] = q.reshape(full.size, n_var, horizon, len(_COLUMNS))
+                mean[full], quantiles[full] = out
         if short.size:
             part = _native_seasonal_naive(
                 [arr[:, : int(cuts[w])] for w in short], horizon, season, context_length, self.all_nan
@@ -368,52 +367,68 @@ class _NaiveBase:
         return QuantileForecast(quantiles=quantiles, mean=mean)
 
 
-def _imputed_windows(
-    arr: np.ndarray, starts: np.ndarray, length: int, all_nan: AllNanPolicy
-) -> np.ndarray | None:
-    """``last_value_imputation`` of every window ``arr[:, s : s + length]`` (``s`` in ``starts``), each on its
-    own, computed once over the tail ``arr[:, min(starts) : max(starts) + length]`` the windows cover.
+def _full_windows(
+    arr: np.ndarray, starts: np.ndarray, length: int, horizon: int, season: int, all_nan: AllNanPolicy
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """``seasonal_naive_forecast(last_value_imputation(window))`` of every window ``arr[:, s : s + L]`` (``s``
+    in ``starts``), bit for bit, without imputing and differencing each window on its own.
 
-    Within a window, a value at or after the window's first observation is the tail's forward fill (the last
-    observation before it lies in the window); the window's leading NaNs take its first observed value; an
-    all-NaN window is zeros (``all_nan="zero"``). The values are copies of the same float32 observations,
-    so the block equals the per-window imputation bit for bit.
+    Over the tail ``arr[:, min(starts) : max(starts) + L]`` the windows cover: the forward fill and the
+    squared seasonal residuals ``(y_t - y_{t-m})²`` are computed once. A window that starts with an
+    observation holds exactly that fill (the last observation before any of its points lies inside it), so
+    its residuals at window positions ``>= m`` are the tail's; its row of ``L`` residuals (``m`` leading
+    zeros, as :func:`_squared_residuals` lays it out) is gathered and summed with the same pairwise
+    ``np.sum`` over a contiguous row, and its mean reads the fill. The few windows that start inside a gap
+    (their leading NaNs take their own first value) or are entirely NaN are imputed on their own.
 
     Args:
         arr: float32 ``[V, T]``.
-        starts: ``[W]`` window starts, ``0 <= s <= T - length``.
-        length: the window length ``L``.
+        starts: ``[W]`` window starts, ``0 <= s <= T - L``.
+        length: the window (context) length ``L``.
+        horizon: ``H``.
+        season: ``m``.
         all_nan: ``"raise"``: return ``None`` when a window of a variate is entirely NaN (the caller then
-            raises the per-context error); ``"zero"``: impute it to zeros.
+            raises the per-context error); ``"zero"``: impute it to zeros (gluonts).
     Returns:
-        float32 ``[W, V, L]`` without NaN (C-contiguous), or ``None`` (see ``all_nan``).
+        ``(mean [W, V, H], quantiles [W, V, H, 9])`` float32, or ``None`` (see ``all_nan``).
     """
     n_var = arr.shape[0]
     lo = int(starts.min())
     region = arr[:, lo : int(starts.max()) + length]  # [V, n]
     rel = starts.astype(np.int64) - lo  # [W] window starts within the region
-    take = rel[:, None] + np.arange(length)  # [W, L]
+    n_win, n = len(rel), region.shape[1]
     variates = np.arange(n_var)[None, :, None]
     mask = np.isnan(region)
-    if not mask.any():
-        return region[variates, take[:, None, :]]
-    n = region.shape[1]
-    positions = np.arange(n)
-    last = np.where(mask, -1, positions)
-    np.maximum.accumulate(last, axis=1, out=last)  # [V, n] last observed index <= p (-1: none yet)
-    following = np.where(mask, n, positions)[:, ::-1]
-    following = np.minimum.accumulate(following, axis=1)[:, ::-1]  # [V, n] first observed index >= p
-    filled = np.take_along_axis(region, np.maximum(last, 0), axis=1)  # [V, n] forward fill
-    block = filled[variates, take[:, None, :]]  # [W, V, L]
-    first = following[:, rel].T  # [W, V] first observation of each window (region index)
-    empty = first >= rel[:, None] + length
-    if empty.any():
-        if all_nan == "raise":
+    special = np.zeros((n_win, n_var), dtype=bool)  # windows imputed on their own
+    if mask.any():
+        positions = np.arange(n)
+        last = np.where(mask, -1, positions)
+        np.maximum.accumulate(last, axis=1, out=last)  # [V, n] last observed index <= p (-1: none yet)
+        following = np.where(mask, n, positions)[:, ::-1]
+        following = np.minimum.accumulate(following, axis=1)[:, ::-1]  # [V, n] first observed index >= p
+        filled = np.take_along_axis(region, np.maximum(last, 0), axis=1)  # [V, n] forward fill
+        first = following[:, rel].T  # [W, V] first observation of each window (region index)
+        empty = first >= rel[:, None] + length
+        if all_nan == "raise" and empty.any():
             return None
-        block[empty] = 0
-    for w, v in np.argwhere((first > rel[:, None]) & ~empty):  # leading NaNs: the first observed value
-        block[w, v, : first[w, v] - rel[w]] = region[v, first[w, v]]
-    return block
+        special = first > rel[:, None]  # starts inside a gap, or entirely NaN
+    else:
+        filled = region
+    r2 = _squared_residuals(filled, season)  # [V, n]; a window's own residuals from its position m on
+    rows = r2[variates, rel[:, None, None] + np.arange(length)]  # [W, V, L]
+    rows[..., : min(season, length)] = 0  # the window's first m residuals do not exist
+    idx = length - season + np.arange(horizon) % season  # _seasonal_mean's indices within a window
+    valid = idx >= 0
+    mean = filled[variates, rel[:, None, None] + np.where(valid, idx, 0)]  # [W, V, H]
+    if not valid.all():
+        mean = np.where(valid, mean, np.float32(np.nan)).astype(np.float32, copy=False)
+    for w, v in np.argwhere(special):
+        window = region[v : v + 1, rel[w] : rel[w] + length]
+        y = last_value_imputation(window, all_nan=all_nan)
+        rows[w, v] = _squared_residuals(y, season)[0]
+        mean[w, v] = _seasonal_mean(y, length, horizon, season)[0]
+    sigma = _sigma_from_sums(np.sum(rows, axis=-1), length, season)  # [W, V]
+    return mean, _quantiles_from_sigma(mean, sigma, horizon, season)
 
 
 class SeasonalNaiveForecaster(_NaiveBase):

@@ -496,14 +496,16 @@ def test_auto_models_need_statsforecast(monkeypatch: pytest.MonkeyPatch) -> None
         build_model("auto-arima")
 
 
+@pytest.mark.parametrize("season", [1, 24, 296, 400])
 @pytest.mark.parametrize("gaps", ["none", "gappy", "leading-run", "all-nan-window"])
-def test_windows_imputed_once_over_the_tail_equal_each_window_imputed_alone(gaps: str) -> None:
-    """The BOOM block path imputes the tail its windows cover once; each window must still equal
-    ``last_value_imputation`` of that window alone (leading NaNs take the window's own first value)."""
-    from toto_bench.adapters.statistical import _imputed_windows
+def test_windows_forecast_from_one_pass_over_the_tail_equal_each_window_alone(gaps: str, season: int) -> None:
+    """The BOOM block path imputes and differences the tail its windows cover once; each window's forecast
+    must still equal imputing and forecasting that window alone, bit for bit (leading NaNs take the window's
+    own first value; an all-NaN window is zeros; a season as long as the window or longer)."""
+    from toto_bench.adapters.statistical import _full_windows, seasonal_naive_forecast
 
     rng = np.random.default_rng(3)
-    arr = rng.normal(size=(3, 900)).astype(np.float32)
+    arr = (rng.normal(size=(3, 900)) * 50).astype(np.float32)
     if gaps == "gappy":
         arr = np.stack([gappy_series(s, 900) for s in range(3)])
     elif gaps == "leading-run":
@@ -511,12 +513,14 @@ def test_windows_imputed_once_over_the_tail_equal_each_window_imputed_alone(gaps
     elif gaps == "all-nan-window":
         arr[1, 300:700] = np.nan
     starts = np.array([0, 37, 250, 300, 333, 500, 604])
-    length = 296
-    got = _imputed_windows(arr, starts, length, "zero")
-    assert got is not None and got.flags.c_contiguous
+    length, horizon = 296, 48
+    got = _full_windows(arr, starts, length, horizon, season, "zero")
+    assert got is not None
     for w, s in enumerate(starts):
-        window = arr[:, s : s + length]
-        np.testing.assert_array_equal(got[w], last_value_imputation(window, all_nan="zero"))
-    refused = _imputed_windows(arr, starts, length, "raise")
+        y = last_value_imputation(arr[:, s : s + length], all_nan="zero")
+        mean, quantiles = seasonal_naive_forecast(y, horizon, season)
+        np.testing.assert_array_equal(got[0][w], mean)
+        np.testing.assert_array_equal(got[1][w], quantiles)
+    refused = _full_windows(arr, starts, length, horizon, season, "raise")
     any_empty = any(np.isnan(arr[:, s : s + length]).all(axis=1).any() for s in starts)
     assert (refused is None) == any_empty and (any_empty == (gaps in ("leading-run", "all-nan-window")))
