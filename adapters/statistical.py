@@ -145,8 +145,11 @@ def _quantiles_from_sigma(mean: np.ndarray, sigma: np.ndarray, horizon: int, sea
     sigmah = sigma.astype(np.float64)[..., None] * np.sqrt(k + 1)  # [..., H] float64, as statsforecast
     mean64 = mean.astype(np.float64)
     out = np.empty((*mean.shape, len(_COLUMNS)), dtype=np.float32)
+    spreads: dict[int, np.ndarray] = {}  # one product per level, shared by its lo and hi columns
     for j, (level, side) in enumerate(_COLUMNS):
-        spread = _Z[level] * sigmah
+        if level not in spreads:
+            spreads[level] = _Z[level] * sigmah
+        spread = spreads[level]
         out[..., j] = mean64 - spread if side == "lo" else mean64 + spread
     return out
 
@@ -397,7 +400,6 @@ def _full_windows(
     region = arr[:, lo : int(starts.max()) + length]  # [V, n]
     rel = starts.astype(np.int64) - lo  # [W] window starts within the region
     n_win, n = len(rel), region.shape[1]
-    variates = np.arange(n_var)[None, :, None]
     mask = np.isnan(region)
     special = np.zeros((n_win, n_var), dtype=bool)  # windows imputed on their own
     if mask.any():
@@ -415,13 +417,16 @@ def _full_windows(
     else:
         filled = region
     r2 = _squared_residuals(filled, season)  # [V, n]; a window's own residuals from its position m on
-    rows = r2[variates, rel[:, None, None] + np.arange(length)]  # [W, V, L]
-    rows[..., : min(season, length)] = 0  # the window's first m residuals do not exist
+    rows = np.empty((n_win, n_var, length), dtype=np.float32)  # [W, V, L], one slice copy per window
     idx = length - season + np.arange(horizon) % season  # _seasonal_mean's indices within a window
     valid = idx >= 0
-    mean = filled[variates, rel[:, None, None] + np.where(valid, idx, 0)]  # [W, V, H]
+    mean = np.empty((n_win, n_var, horizon), dtype=np.float32)
+    for w, r in enumerate(rel.tolist()):
+        rows[w] = r2[:, r : r + length]
+        mean[w] = filled[:, r + np.where(valid, idx, 0)]
+    rows[..., : min(season, length)] = 0  # the window's first m residuals do not exist
     if not valid.all():
-        mean = np.where(valid, mean, np.float32(np.nan)).astype(np.float32, copy=False)
+        mean[..., ~valid] = np.nan
     for w, v in np.argwhere(special):
         window = region[v : v + 1, rel[w] : rel[w] + length]
         y = last_value_imputation(window, all_nan=all_nan)
