@@ -380,8 +380,8 @@ def _full_windows(
     squared seasonal residuals ``(y_t - y_{t-m})²`` are computed once. A window that starts with an
     observation holds exactly that fill (the last observation before any of its points lies inside it), so
     its residuals at window positions ``>= m`` are the tail's; its row of ``L`` residuals (``m`` leading
-    zeros, as :func:`_squared_residuals` lays it out) is gathered and summed with the same pairwise
-    ``np.sum`` over a contiguous row, and its mean reads the fill. The few windows that start inside a gap
+    zeros, as :func:`_squared_residuals` lays it out) is summed in place with the same pairwise ``np.sum``
+    over ``L`` contiguous values, and its mean reads the fill. The few windows that start inside a gap
     (their leading NaNs take their own first value) or are entirely NaN are imputed on their own.
 
     Args:
@@ -417,22 +417,27 @@ def _full_windows(
     else:
         filled = region
     r2 = _squared_residuals(filled, season)  # [V, n]; a window's own residuals from its position m on
-    rows = np.empty((n_win, n_var, length), dtype=np.float32)  # [W, V, L], one slice copy per window
+    lead = min(season, length)  # the window's first m residuals do not exist (zeros in its row)
     idx = length - season + np.arange(horizon) % season  # _seasonal_mean's indices within a window
     valid = idx >= 0
     mean = np.empty((n_win, n_var, horizon), dtype=np.float32)
+    sums = np.empty((n_win, n_var), dtype=np.float32)
     for w, r in enumerate(rel.tolist()):
-        rows[w] = r2[:, r : r + length]
+        # the row r2[v, r : r + L] with its first m entries zeroed, summed in place (same pairwise np.sum
+        # over L contiguous values as the window's own call), then the m entries restored for later windows
+        saved = r2[:, r : r + lead].copy()
+        r2[:, r : r + lead] = 0
+        sums[w] = np.sum(r2[:, r : r + length], axis=-1)
+        r2[:, r : r + lead] = saved
         mean[w] = filled[:, r + np.where(valid, idx, 0)]
-    rows[..., : min(season, length)] = 0  # the window's first m residuals do not exist
     if not valid.all():
         mean[..., ~valid] = np.nan
     for w, v in np.argwhere(special):
         window = region[v : v + 1, rel[w] : rel[w] + length]
         y = last_value_imputation(window, all_nan=all_nan)
-        rows[w, v] = _squared_residuals(y, season)[0]
+        sums[w, v] = np.sum(_squared_residuals(y, season), axis=-1)[0]
         mean[w, v] = _seasonal_mean(y, length, horizon, season)[0]
-    sigma = _sigma_from_sums(np.sum(rows, axis=-1), length, season)  # [W, V]
+    sigma = _sigma_from_sums(sums, length, season)  # [W, V]
     return mean, _quantiles_from_sigma(mean, sigma, horizon, season)
 
 
