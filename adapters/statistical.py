@@ -142,9 +142,18 @@ def _quantiles_from_sigma(mean: np.ndarray, sigma: np.ndarray, horizon: int, sea
         ``[..., H, 9]`` float32.
     """
     k = np.floor(np.arange(horizon) / season)
-    sigmah = sigma.astype(np.float64)[..., None] * np.sqrt(k + 1)  # [..., H] float64, as statsforecast
-    mean64 = mean.astype(np.float64)
+    root = np.sqrt(k + 1)  # [H] float64, as statsforecast
     out = np.empty((*mean.shape, len(_COLUMNS)), dtype=np.float32)
+    kernel = _interval_kernel()
+    if kernel is not None and mean.size:
+        z = np.array([_Z[level] for level, _ in _COLUMNS], dtype=np.float64)
+        lo = np.array([side == "lo" for _, side in _COLUMNS])
+        m2 = np.ascontiguousarray(mean, dtype=np.float32).reshape(-1, horizon)
+        s1 = np.ascontiguousarray(sigma, dtype=np.float32).reshape(-1)
+        kernel(m2, s1, root, z, lo, out.reshape(-1, horizon, len(_COLUMNS)))
+        return out
+    sigmah = sigma.astype(np.float64)[..., None] * root  # [..., H] float64
+    mean64 = mean.astype(np.float64)
     spreads: dict[int, np.ndarray] = {}  # one product per level, shared by its lo and hi columns
     for j, (level, side) in enumerate(_COLUMNS):
         if level not in spreads:
@@ -152,6 +161,35 @@ def _quantiles_from_sigma(mean: np.ndarray, sigma: np.ndarray, horizon: int, sea
         spread = spreads[level]
         out[..., j] = mean64 - spread if side == "lo" else mean64 + spread
     return out
+
+
+_KERNEL: list[Any] = []
+
+
+def _interval_kernel() -> Any:
+    """The numba kernel of :func:`_quantiles_from_sigma` (compiled once, cached on disk), or ``None`` without
+    numba. It does the numpy path's float64 operations in the same order (no fastmath), so the float32
+    outputs are identical: ``out[i, h, j] = float32(float64(mean) ∓ z_j · (float64(sigma) · root_h))``."""
+    if not _KERNEL:
+        try:
+            import numba
+        except ImportError:  # pragma: no cover - numba is a dependency
+            _KERNEL.append(None)
+            return None
+
+        @numba.njit(cache=True)
+        def intervals(mean, sigma, root, z, lo, out):
+            for i in range(mean.shape[0]):
+                s = np.float64(sigma[i])
+                for h in range(mean.shape[1]):
+                    m = np.float64(mean[i, h])
+                    sh = s * root[h]
+                    for j in range(z.shape[0]):
+                        spread = z[j] * sh
+                        out[i, h, j] = np.float32(m - spread) if lo[j] else np.float32(m + spread)
+
+        _KERNEL.append(intervals)
+    return _KERNEL[0]
 
 
 def _seasonal_mean(y: np.ndarray, n: int, horizon: int, season: int) -> np.ndarray:

@@ -524,3 +524,21 @@ def test_windows_forecast_from_one_pass_over_the_tail_equal_each_window_alone(ga
     refused = _full_windows(arr, starts, length, horizon, season, "raise")
     any_empty = any(np.isnan(arr[:, s : s + length]).all(axis=1).any() for s in starts)
     assert (refused is None) == any_empty and (any_empty == (gaps in ("leading-run", "all-nan-window")))
+
+
+@pytest.mark.parametrize("season", [1, 24, 400])
+def test_interval_kernel_equals_the_numpy_float64_path_bit_for_bit(
+    season: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from toto_bench.adapters import statistical
+
+    rng = np.random.default_rng(season)
+    mean = (rng.normal(size=(7, 3, 500)) * 1e3).astype(np.float32)
+    sigma = np.abs(rng.normal(size=(7, 3)) * 50).astype(np.float32)
+    sigma[0, 0] = 0.0
+    kernel = statistical._quantiles_from_sigma(mean, sigma, 500, season)
+    assert statistical._KERNEL and statistical._KERNEL[0] is not None  # the kernel really ran
+    monkeypatch.setattr(statistical, "_KERNEL", [None])
+    numpy_path = statistical._quantiles_from_sigma(mean, sigma, 500, season)
+    np.testing.assert_array_equal(kernel, numpy_path)
+    assert kernel.dtype == numpy_path.dtype == np.float32
