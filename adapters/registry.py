@@ -80,6 +80,9 @@ class ModelSpec:
             ``revision`` (recorded and hashed into the results key like any setting); ``None``: none is
             published (every built-in, see the module docstring), so the hub's ``main`` is loaded unless a run
             gives ``--checkpoint-revision``.
+        dataset_workers: the model is cheap, single-threaded numpy on the CPU (seasonal naive, naive), so
+            ``toto-bench run`` (``--workers auto``, the default) runs a long run's datasets in one process
+            per CPU; other models run in one process unless ``--workers N`` is given.
     """
 
     name: str
@@ -95,6 +98,7 @@ class ModelSpec:
     source: str = "builtin"
     model_type: str | None = None
     revision: str | None = None
+    dataset_workers: bool = False
 
     @property
     def card_model_type(self) -> str | None:

@@ -147,13 +147,54 @@ def _quantiles_from_sigma(mean: np.ndarray, sigma: np.ndarray, horizon: int, sea
         ``[..., H, 9]`` float32.
     """
     k = np.floor(np.arange(horizon) / season)
-    sigmah = sigma.astype(np.float64)[..., None] * np.sqrt(k + 1)  # [..., H] float64, as statsforecast
-    mean64 = mean.astype(np.float64)
+    root = np.sqrt(k + 1)  # [H] float64, as statsforecast
     out = np.empty((*mean.shape, len(_COLUMNS)), dtype=np.float32)
+    kernel = _interval_kernel()
+    if kernel is not None and mean.size:
+        z = np.array([_Z[level] for level, _ in _COLUMNS], dtype=np.float64)
+        lo = np.array([side == "lo" for _, side in _COLUMNS])
+        m2 = np.ascontiguousarray(mean, dtype=np.float32).reshape(-1, horizon)
+        s1 = np.ascontiguousarray(sigma, dtype=np.float32).reshape(-1)
+        kernel(m2, s1, root, z, lo, out.reshape(-1, horizon, len(_COLUMNS)))
+        return out
+    sigmah = sigma.astype(np.float64)[..., None] * root  # [..., H] float64
+    mean64 = mean.astype(np.float64)
+    spreads: dict[int, np.ndarray] = {}  # one product per level, shared by its lo and hi columns
     for j, (level, side) in enumerate(_COLUMNS):
-        spread = _Z[level] * sigmah
+        if level not in spreads:
+            spreads[level] = _Z[level] * sigmah
+        spread = spreads[level]
         out[..., j] = mean64 - spread if side == "lo" else mean64 + spread
     return out
+
+
+_KERNEL: list[Any] = []
+
+
+def _interval_kernel() -> Any:
+    """The numba kernel of :func:`_quantiles_from_sigma` (compiled once, cached on disk), or ``None`` without
+    numba. It does the numpy path's float64 operations in the same order (no fastmath), so the float32
+    outputs are identical: ``out[i, h, j] = float32(float64(mean) ∓ z_j · (float64(sigma) · root_h))``."""
+    if not _KERNEL:
+        try:
+            import numba
+        except ImportError:  # pragma: no cover - numba is a dependency
+            _KERNEL.append(None)
+            return None
+
+        @numba.njit(cache=True)
+        def intervals(mean, sigma, root, z, lo, out):
+            for i in range(mean.shape[0]):
+                s = np.float64(sigma[i])
+                for h in range(mean.shape[1]):
+                    m = np.float64(mean[i, h])
+                    sh = s * root[h]
+                    for j in range(z.shape[0]):
+                        spread = z[j] * sh
+                        out[i, h, j] = np.float32(m - spread) if lo[j] else np.float32(m + spread)
+
+        _KERNEL.append(intervals)
+    return _KERNEL[0]
 
 
 def _seasonal_mean(y: np.ndarray, n: int, horizon: int, season: int) -> np.ndarray:
@@ -345,10 +386,11 @@ class _NaiveBase:
         """``predict_prefixes`` with a context length: every window sees ``arr[:, c - L : c]``, imputed on
         its own (the wrapper truncates before imputing).
 
-        The windows with a full context (``c >= L``) are gathered into one ``[W·V, L]`` block that is
-        imputed and forecast at once (the computations are per row, so each row's numbers are those of its
-        own call); shorter prefixes go through the per-context path. Only the tail the windows need is
-        read, never the whole history. ``arr``: ``[V, T]``; ``cuts``: ``[W]``.
+        The windows with a full context (``c >= L``) are forecast together by :func:`_full_windows`
+        (imputation and squared seasonal residuals once over the tail the windows cover, then one row of
+        ``L`` residuals per window summed as its own call sums them); shorter prefixes go through the
+        per-context path. Only the tail the windows need is read, never the whole history. ``arr``:
+        ``[V, T]``; ``cuts``: ``[W]``.
         """
         n_var = arr.shape[0]
         full = np.flatnonzero(cuts >= context_length)
@@ -356,21 +398,90 @@ class _NaiveBase:
         mean = np.empty((len(cuts), n_var, horizon), dtype=np.float32)
         quantiles = np.empty((len(cuts), n_var, horizon, len(_COLUMNS)), dtype=np.float32)
         if full.size:
-            windows = [arr[:, int(c) - context_length : int(c)] for c in cuts[full]]
-            block = np.stack(windows).reshape(full.size * n_var, context_length)  # [W_full·V, L]
-            if self.all_nan == "raise" and np.isnan(block).all(axis=1).any():
+            out = _full_windows(
+                arr, cuts[full] - context_length, context_length, horizon, season, self.all_nan
+            )
+            if out is None:
                 short = np.arange(len(cuts))  # let the per-context path raise its own error
             else:
-                y = last_value_imputation(block, all_nan=self.all_nan)
-                m, q = seasonal_naive_forecast(y, horizon, season)
-                mean[full] = m.reshape(full.size, n_var, horizon)
-                quantiles[full] = q.reshape(full.size, n_var, horizon, len(_COLUMNS))
+                mean[full], quantiles[full] = out
         if short.size:
             part = _native_seasonal_naive(
                 [arr[:, : int(cuts[w])] for w in short], horizon, season, context_length, self.all_nan
             )
             mean[short], quantiles[short] = part.mean, part.quantiles
         return QuantileForecast(quantiles=quantiles, mean=mean)
+
+
+def _full_windows(
+    arr: np.ndarray, starts: np.ndarray, length: int, horizon: int, season: int, all_nan: AllNanPolicy
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """``seasonal_naive_forecast(last_value_imputation(window))`` of every window ``arr[:, s : s + L]`` (``s``
+    in ``starts``), bit for bit, without imputing and differencing each window on its own.
+
+    Over the tail ``arr[:, min(starts) : max(starts) + L]`` the windows cover: the forward fill and the
+    squared seasonal residuals ``(y_t - y_{t-m})²`` are computed once. A window that starts with an
+    observation holds exactly that fill (the last observation before any of its points lies inside it), so
+    its residuals at window positions ``>= m`` are the tail's; its row of ``L`` residuals (``m`` leading
+    zeros, as :func:`_squared_residuals` lays it out) is summed in place with the same pairwise ``np.sum``
+    over ``L`` contiguous values, and its mean reads the fill. The few windows that start inside a gap
+    (their leading NaNs take their own first value) or are entirely NaN are imputed on their own.
+
+    Args:
+        arr: float32 ``[V, T]``.
+        starts: ``[W]`` window starts, ``0 <= s <= T - L``.
+        length: the window (context) length ``L``.
+        horizon: ``H``.
+        season: ``m``.
+        all_nan: ``"raise"``: return ``None`` when a window of a variate is entirely NaN (the caller then
+            raises the per-context error); ``"zero"``: impute it to zeros (gluonts).
+    Returns:
+        ``(mean [W, V, H], quantiles [W, V, H, 9])`` float32, or ``None`` (see ``all_nan``).
+    """
+    n_var = arr.shape[0]
+    lo = int(starts.min())
+    region = arr[:, lo : int(starts.max()) + length]  # [V, n]
+    rel = starts.astype(np.int64) - lo  # [W] window starts within the region
+    n_win, n = len(rel), region.shape[1]
+    mask = np.isnan(region)
+    special = np.zeros((n_win, n_var), dtype=bool)  # windows imputed on their own
+    if mask.any():
+        positions = np.arange(n)
+        last = np.where(mask, -1, positions)
+        np.maximum.accumulate(last, axis=1, out=last)  # [V, n] last observed index <= p (-1: none yet)
+        following = np.where(mask, n, positions)[:, ::-1]
+        following = np.minimum.accumulate(following, axis=1)[:, ::-1]  # [V, n] first observed index >= p
+        filled = np.take_along_axis(region, np.maximum(last, 0), axis=1)  # [V, n] forward fill
+        first = following[:, rel].T  # [W, V] first observation of each window (region index)
+        empty = first >= rel[:, None] + length
+        if all_nan == "raise" and empty.any():
+            return None
+        special = first > rel[:, None]  # starts inside a gap, or entirely NaN
+    else:
+        filled = region
+    r2 = _squared_residuals(filled, season)  # [V, n]; a window's own residuals from its position m on
+    lead = min(season, length)  # the window's first m residuals do not exist (zeros in its row)
+    idx = length - season + np.arange(horizon) % season  # _seasonal_mean's indices within a window
+    valid = idx >= 0
+    mean = np.empty((n_win, n_var, horizon), dtype=np.float32)
+    sums = np.empty((n_win, n_var), dtype=np.float32)
+    for w, r in enumerate(rel.tolist()):
+        # the row r2[v, r : r + L] with its first m entries zeroed, summed in place (same pairwise np.sum
+        # over L contiguous values as the window's own call), then the m entries restored for later windows
+        saved = r2[:, r : r + lead].copy()
+        r2[:, r : r + lead] = 0
+        sums[w] = np.sum(r2[:, r : r + length], axis=-1)
+        r2[:, r : r + lead] = saved
+        mean[w] = filled[:, r + np.where(valid, idx, 0)]
+    if not valid.all():
+        mean[..., ~valid] = np.nan
+    for w, v in np.argwhere(special):
+        window = region[v : v + 1, rel[w] : rel[w] + length]
+        y = last_value_imputation(window, all_nan=all_nan)
+        sums[w, v] = np.sum(_squared_residuals(y, season), axis=-1)[0]
+        mean[w, v] = _seasonal_mean(y, length, horizon, season)[0]
+    sigma = _sigma_from_sums(sums, length, season)  # [W, V]
+    return mean, _quantiles_from_sigma(mean, sigma, horizon, season)
 
 
 class SeasonalNaiveForecaster(_NaiveBase):
@@ -942,6 +1053,7 @@ register(
         # rejected by the data loader); BOOM's notebook truncates the context to the last 2048 points.
         defaults={"all_nan": "zero"},
         suite_settings={"boom": {"context_length": 2048}, "boomlet": {"context_length": 2048}},
+        dataset_workers=True,
     )
 )
 register(
@@ -952,6 +1064,7 @@ register(
         description="statsforecast Naive (native numpy, GIFT-Eval wrapper semantics)",
         defaults={"all_nan": "zero"},
         suite_settings={"boom": {"context_length": 2048}, "boomlet": {"context_length": 2048}},
+        dataset_workers=True,
     )
 )
 for _name, _settings in AUTO_MODEL_SETTINGS.items():

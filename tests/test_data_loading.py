@@ -226,3 +226,127 @@ def test_download_errors(hub: FakeHub, tmp_path: Path) -> None:
     hub.fail = OSError("Network is unreachable")
     with pytest.raises(DownloadError, match=r"'Datadog/BOOM'.*Network is unreachable.*--data-dir or \$BOOM"):
         download("boom", ["ds-1-T"], data_dir=tmp_path)
+
+
+# ----------------------------------------------------------------------------------------------------------
+# the memory-mapped reader gives the rows that datasets.load_from_disk(...).with_format("numpy") gives
+
+
+def _rows_through_datasets(folder: Path) -> list[tuple[str, pd.Timestamp, str, np.ndarray]]:
+    """The oracle: each row as gift-eval ``Dataset`` reads it (``datasets``' numpy format)."""
+    import datasets
+
+    out = []
+    for row in datasets.load_from_disk(str(folder)).with_format("numpy"):
+        target = np.asarray(row["target"], dtype=np.float32)
+        out.append(
+            (
+                str(row["item_id"]),
+                pd.Timestamp(np.datetime64(row["start"])),
+                str(row["freq"]),
+                target[None, :] if target.ndim == 1 else target,
+            )
+        )
+    return out
+
+
+def _save(folder: Path, rows: dict[str, list[Any]], features: dict[str, Any], shards: int = 1) -> Path:
+    import datasets
+
+    table = datasets.Dataset.from_dict(rows, features=datasets.Features(features))
+    table.save_to_disk(str(folder), num_shards=shards)
+    return folder
+
+
+def _layout(kind: str, folder: Path) -> Path:
+    import datasets
+
+    rng = np.random.default_rng(7)
+    ids = {"item_id": datasets.Value("string"), "freq": datasets.Value("string")}
+    stamp = {"start": datasets.Value("timestamp[s]")}
+    if kind == "univariate-nan":
+        targets = [rng.normal(size=n).astype(np.float32) for n in (40, 7, 63)]
+        targets[0][[0, 5, 6]] = np.nan
+        return write_dataset(folder, targets, freq="H", item_ids=["a", "b", "c"])
+    if kind == "multivariate":
+        targets = [rng.normal(size=(3, n)).astype(np.float32) for n in (30, 12)]
+        targets[1][2, :4] = np.nan
+        return write_dataset(folder, targets, freq="15T", start=[pd.Timestamp("2020-01-01"), ETT_LATER])
+    if kind == "float64-nulls-three-shards":  # null values in the lists, three arrow files
+        targets = [[1.5, None, 2.25, float(i)] for i in range(7)]
+        feats = {**ids, **stamp, "target": datasets.Sequence(datasets.Value("float64"))}
+        rows = {"item_id": [f"s{i}" for i in range(7)], "freq": ["D"] * 7, "target": targets}
+        rows["start"] = [pd.Timestamp("2001-02-03 04:05:06") + pd.Timedelta(days=i) for i in range(7)]
+        return _save(folder, rows, feats, shards=3)
+    if kind == "string-start-int-target":
+        feats = {**ids, "start": datasets.Value("string")}
+        feats["target"] = datasets.Sequence(datasets.Value("int64"))
+        rows = {"item_id": ["x"], "freq": ["W-WED"], "start": ["1999-12-29 00:00:00"]}
+        rows["target"] = [[3, 1, 4, 1]]
+        return _save(folder, rows, feats)
+    if kind == "multivariate-nulls":
+        value = datasets.Value("float32")
+        feats = {**ids, **stamp, "target": datasets.Sequence(datasets.Sequence(value))}
+        rows = {
+            "item_id": ["m0", "m1"],
+            "freq": ["5T", "5T"],
+            "start": [pd.Timestamp("2024-01-01")] * 2,
+            "target": [[[1.0, None, 3.0], [4.0, 5.0, None]], [[0.5, 0.25, 0.125], [None, 2.0, 1.0]]],
+        }
+        return _save(folder, rows, feats)
+    raise AssertionError(kind)
+
+
+ETT_LATER = pd.Timestamp("2021-06-30 23:45")
+LAYOUTS = [
+    "univariate-nan",
+    "multivariate",
+    "float64-nulls-three-shards",
+    "string-start-int-target",
+    "multivariate-nulls",
+]
+
+
+@pytest.mark.parametrize("kind", LAYOUTS)
+def test_rows_equal_the_datasets_library_rows(kind: str, tmp_path: Path) -> None:
+    folder = _layout(kind, tmp_path / "gen" / "D")
+    expected = _rows_through_datasets(folder)
+    got = list(load_dataset("gift-eval", "gen/D", tmp_path))
+    assert len(got) == len(expected)
+    for series, (item_id, start, freq, target) in zip(got, expected, strict=True):
+        assert (series.item_id, series.start, series.freq) == (item_id, start, freq)
+        assert series.start.unit == start.unit
+        assert series.target.dtype == np.float32 and series.target.flags.writeable
+        np.testing.assert_array_equal(series.target, target)  # NaN where the oracle has NaN
+
+
+@pytest.mark.parametrize("name", ["us_births/D", "us_births/W", "saugeenday/M"])
+def test_packaged_demo_folders_read_as_the_datasets_library_reads_them(name: str) -> None:
+    from toto_bench.engine.data import source
+
+    root = source("demo").default_root
+    assert root is not None
+    expected = _rows_through_datasets(root / name)
+    got = list(load_dataset("demo", name))
+    assert [(s.item_id, s.start, s.freq) for s in got] == [(e[0], e[1], e[2]) for e in expected]
+    for series, row in zip(got, expected, strict=True):
+        np.testing.assert_array_equal(series.target, row[3])
+
+
+def test_a_datasetdict_folder_and_a_target_of_strings_are_named(tmp_path: Path) -> None:
+    import datasets
+
+    folder = tmp_path / "dd"
+    dd = datasets.DatasetDict({"train": datasets.Dataset.from_dict({"target": [[1.0]]})})
+    dd.save_to_disk(str(folder))
+    with pytest.raises(CorruptDatasetError, match=r"is a DatasetDict"):
+        load_dataset("gift-eval", "dd", tmp_path)
+    feats = {
+        "item_id": datasets.Value("string"),
+        "start": datasets.Value("string"),
+        "freq": datasets.Value("string"),
+        "target": datasets.Sequence(datasets.Value("string")),
+    }
+    _save(tmp_path / "txt", {"item_id": ["a"], "start": ["2020"], "freq": ["D"], "target": [["1"]]}, feats)
+    with pytest.raises(CorruptDatasetError, match=r"column 'target' has arrow type list<item: string>"):
+        load_dataset("gift-eval", "txt", tmp_path)

@@ -84,9 +84,11 @@ def _lines(path: Path) -> int:
     return path.read_bytes().count(b"\n") if path.is_file() else 0
 
 
+@pytest.mark.parametrize("workers", ["1", "2"])
 def test_kill_9_at_random_points_then_rerun_gives_the_uninterrupted_bytes(
-    tmp_path: Path, plugin: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, plugin: Path, capsys: pytest.CaptureFixture[str], workers: str
 ) -> None:
+    """Also with ``--workers 2`` (the killed driver's worker processes exit at their next send)."""
     data = run_fixtures.write_datasets(tmp_path / "data")
     assert _run(_argv(data, tmp_path / "ref", run_fixtures.MODEL), capsys) == (run_fixtures.CONFIGS, 0)
     reference = (tmp_path / "ref" / "gift-eval" / run_fixtures.MODEL / "all_results.csv").read_bytes()
@@ -95,7 +97,12 @@ def test_kill_9_at_random_points_then_rerun_gives_the_uninterrupted_bytes(
     out = tmp_path / "out"
     folder = out / "gift-eval" / run_fixtures.MODEL
     journal = folder / "journal.jsonl"
-    cmd = [sys.executable, "-m", "toto_bench.cli", *_argv(data, out, run_fixtures.MODEL)]
+    cmd = [
+        sys.executable,
+        "-m",
+        "toto_bench.cli",
+        *_argv(data, out, run_fixtures.MODEL, "--workers", workers),
+    ]
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(plugin), os.environ.get("PYTHONPATH", "")])}
     rng = random.Random(20240607)
     # (commits to wait for, then seconds to wait): 0 commits = early (start-up, data loading, first config);

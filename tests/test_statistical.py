@@ -597,3 +597,51 @@ def test_auto_models_need_statsforecast(monkeypatch: pytest.MonkeyPatch) -> None
     monkeypatch.setitem(sys.modules, "statsforecast.models", None)
     with pytest.raises(ImportError, match=r'pip install "toto-bench\[stats\]"'):
         build_model("auto-arima")
+
+
+@pytest.mark.parametrize("season", [1, 24, 296, 400])
+@pytest.mark.parametrize("gaps", ["none", "gappy", "leading-run", "all-nan-window"])
+def test_windows_forecast_from_one_pass_over_the_tail_equal_each_window_alone(gaps: str, season: int) -> None:
+    """The BOOM block path imputes and differences the tail its windows cover once; each window's forecast
+    must still equal imputing and forecasting that window alone, bit for bit (leading NaNs take the window's
+    own first value; an all-NaN window is zeros; a season as long as the window or longer)."""
+    from toto_bench.adapters.statistical import _full_windows, seasonal_naive_forecast
+
+    rng = np.random.default_rng(3)
+    arr = (rng.normal(size=(3, 900)) * 50).astype(np.float32)
+    if gaps == "gappy":
+        arr = np.stack([gappy_series(s, 900) for s in range(3)])
+    elif gaps == "leading-run":
+        arr[:, :450] = np.nan  # windows starting in the run take the first value after it
+    elif gaps == "all-nan-window":
+        arr[1, 300:700] = np.nan
+    starts = np.array([0, 37, 250, 300, 333, 500, 604])
+    length, horizon = 296, 48
+    got = _full_windows(arr, starts, length, horizon, season, "zero")
+    assert got is not None
+    for w, s in enumerate(starts):
+        y = last_value_imputation(arr[:, s : s + length], all_nan="zero")
+        mean, quantiles = seasonal_naive_forecast(y, horizon, season)
+        np.testing.assert_array_equal(got[0][w], mean)
+        np.testing.assert_array_equal(got[1][w], quantiles)
+    refused = _full_windows(arr, starts, length, horizon, season, "raise")
+    any_empty = any(np.isnan(arr[:, s : s + length]).all(axis=1).any() for s in starts)
+    assert (refused is None) == any_empty and (any_empty == (gaps in ("leading-run", "all-nan-window")))
+
+
+@pytest.mark.parametrize("season", [1, 24, 400])
+def test_interval_kernel_equals_the_numpy_float64_path_bit_for_bit(
+    season: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from toto_bench.adapters import statistical
+
+    rng = np.random.default_rng(season)
+    mean = (rng.normal(size=(7, 3, 500)) * 1e3).astype(np.float32)
+    sigma = np.abs(rng.normal(size=(7, 3)) * 50).astype(np.float32)
+    sigma[0, 0] = 0.0
+    kernel = statistical._quantiles_from_sigma(mean, sigma, 500, season)
+    assert statistical._KERNEL and statistical._KERNEL[0] is not None  # the kernel really ran
+    monkeypatch.setattr(statistical, "_KERNEL", [None])
+    numpy_path = statistical._quantiles_from_sigma(mean, sigma, 500, season)
+    np.testing.assert_array_equal(kernel, numpy_path)
+    assert kernel.dtype == numpy_path.dtype == np.float32

@@ -111,17 +111,26 @@ def _shard(text: str) -> Shard:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
-def _executor(args: argparse.Namespace) -> Executor:
+def _workers(text: str) -> int | str:
+    """``--workers N|auto``: a positive integer, or ``auto``."""
+    if text.strip().lower() == "auto":
+        return "auto"
+    try:
+        return positive_int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a positive integer or 'auto', got {text!r}") from None
+
+
+def _executor(args: argparse.Namespace, dataset_workers: bool) -> Executor:
     """``--executor`` with its options; Ray-only flags on the local executor are an error."""
     from toto_bench.engine.executors import LocalExecutor, RayExecutor
 
+    workers = args.workers if args.workers is not None else "auto"
     if args.executor == "ray":
-        return RayExecutor(address=args.address, workers=args.workers)
-    given = [flag for flag, value in (("--address", args.address), ("--workers", args.workers)) if value]
-    if given:
-        flags = " and ".join(given)
-        raise UserError(f"{flags} apply to --executor ray only (got --executor {args.executor})")
-    return LocalExecutor()
+        return RayExecutor(address=args.address, workers=None if workers == "auto" else int(workers))
+    if args.address:
+        raise UserError(f"--address applies to --executor ray only (got --executor {args.executor})")
+    return LocalExecutor(workers, parallel_model=dataset_workers)
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -135,7 +144,7 @@ def _run(args: argparse.Namespace) -> int:
     missing = missing_family(args.model, spec)
     if missing and not args.address:  # a remote Ray cluster may have packages this machine lacks
         raise UserError(missing)
-    executor = _executor(args)
+    executor = _executor(args, spec.dataset_workers)
     overrides = _model_overrides(args)
     suite = get_suite(args.suite, suite_properties(args))
     run_folder = Path(args.output_dir) / suite.name / args.model
@@ -349,10 +358,13 @@ def register(sub: Any) -> None:
     )
     run.add_argument(
         "--workers",
-        type=positive_int,
-        metavar="N",
-        help="--executor ray: number of actors (default: the cluster's GPUs, or its CPUs without GPUs); "
-        "more actors than GPUs share them",
+        type=_workers,
+        metavar="N|auto",
+        help="local: worker processes the datasets are spread over (1 = this process; each worker builds "
+        "its own model: keep 1 for GPU models); auto (default) = one per usable CPU for cheap CPU models "
+        "(seasonal-naive, naive) on runs of 64+ datasets, else 1. --executor ray: number of actors (auto: "
+        "the cluster's GPUs, or its CPUs without GPUs; more actors than GPUs share them). Results and the "
+        "results key do not depend on it",
     )
     run.add_argument(
         "--shard",

@@ -3,10 +3,14 @@
 Layout (GIFT-Eval ``Salesforce/GiftEval`` and BOOM ``Datadog/BOOM`` on the Hugging Face Hub): one
 ``datasets.Dataset.save_to_disk`` folder per dataset under the data root (``ett1/H/``, ``m4_hourly/``,
 ``ds-1010-T/``), each holding ``state.json``, ``dataset_info.json`` and ``data-*.arrow``. Each row has
-``item_id``, ``start``, ``freq`` and ``target`` (``[T]`` univariate or ``[V, T]`` multivariate). Read exactly
-as gift-eval ``Dataset`` does: ``datasets.load_from_disk(path).with_format("numpy")``.
+``item_id``, ``start``, ``freq`` and ``target`` (``[T]`` univariate or ``[V, T]`` multivariate). The rows are
+the ones gift-eval ``Dataset`` reads with ``datasets.load_from_disk(path).with_format("numpy")``, but read
+straight from the memory-mapped arrow streams that ``state.json`` lists (pyarrow, no ``datasets`` object,
+features or fingerprint per folder; tests check the rows equal the ``datasets`` ones). Every check of the
+folder (complete streams, recorded series count, uniform rows) runs on the same arrow table.
 
-``datasets`` and ``huggingface_hub`` are imported on first use so that importing this module stays cheap.
+``pyarrow``, ``datasets`` and ``huggingface_hub`` are imported on first use so that importing this module
+stays cheap.
 """
 
 from __future__ import annotations
@@ -145,24 +149,37 @@ class Series:
 
 
 class StoredDataset:
-    """One ``save_to_disk`` folder, iterable as :class:`Series` (one row in memory at a time).
+    """One ``save_to_disk`` folder, iterable as :class:`Series` (one row converted at a time).
 
     Summary properties (``freq``, ``target_dim``, ``lengths``, ``min_length``) follow gift-eval ``Dataset``:
     row 0 decides ``freq`` and ``target_dim``; lengths are of the first variate, read from the arrow
     column without materialising the targets.
+
+    Args:
+        name: the storage name, for messages.
+        path: the folder.
+        table: the folder's rows, a ``pyarrow.Table`` (memory-mapped) with ``item_id``, ``start``, ``freq``
+            and ``target`` (``list<float>`` or ``list<list<float>>``).
     """
 
     def __init__(self, name: str, path: Path, table: Any) -> None:
         self.name = name
         self.path = path
-        self._table = table  # datasets.Dataset, numpy format
+        self._table = table
 
     def __len__(self) -> int:
-        return len(self._table)
+        return int(self._table.num_rows)
 
     def __iter__(self) -> Iterator[Series]:
-        for row in self._table:
-            yield self._series(row)
+        table = self._table
+        item_ids = table.column("item_id").to_pylist()
+        freqs = table.column("freq").to_pylist()
+        starts = table.column("start").to_numpy(zero_copy_only=False)
+        row = 0
+        for chunk in table.column("target").chunks:
+            for target in _chunk_targets(self.name, chunk, row):
+                yield self._series(str(item_ids[row]), starts[row], str(freqs[row]), target)
+                row += 1
 
     def __repr__(self) -> str:
         return f"StoredDataset({self.name!r}, {len(self)} series, path={str(self.path)!r})"
@@ -170,14 +187,14 @@ class StoredDataset:
     @cached_property
     def freq(self) -> str:
         """Row 0's frequency string (read from the arrow column, no target is materialised)."""
-        return str(self._table.data.column("freq")[0].as_py())
+        return str(self._table.column("freq")[0].as_py())
 
     @cached_property
     def target_dim(self) -> int:
         """Number of variates of row 0 (1 for a 1-D target), read from the arrow column."""
         import pyarrow.compute as pc
 
-        column = self._table.data.column("target")
+        column = self._table.column("target")
         if not _is_nested(column.type):
             return 1
         return int(pc.list_value_length(column.slice(0, 1)).to_numpy(zero_copy_only=False)[0])
@@ -192,7 +209,7 @@ class StoredDataset:
         """``[n_series]`` int64 length of each series (of its first variate)."""
         import pyarrow.compute as pc
 
-        column = self._table.data.column("target")
+        column = self._table.column("target")
         if _is_nested(column.type):
             column = pc.list_flatten(pc.list_slice(column, 0, 1))
         return np.asarray(pc.list_value_length(column).to_numpy(zero_copy_only=False), dtype=np.int64)
@@ -208,18 +225,14 @@ class StoredDataset:
         short = np.flatnonzero(self.lengths < need)
         if short.size:
             i = int(short[0])
-            item = str(self._table[i]["item_id"])
+            item = str(self._table.column("item_id")[i].as_py())
             raise InvalidSeriesError(
                 f"dataset {self.name!r}: series {item!r} (row {i}) has {int(self.lengths[i])} time steps, "
                 f"shorter than the {need} that {windows} window(s) of prediction_length {prediction_length} "
                 f"need (H·W label steps + 1 context step); {short.size} of {len(self)} series are too short"
             )
 
-    def _series(self, row: dict[str, Any]) -> Series:
-        target = np.asarray(row["target"], dtype=np.float32)
-        if target.ndim == 1:
-            target = target[None, :]
-        item_id = str(row["item_id"])
+    def _series(self, item_id: str, start: Any, freq: str, target: np.ndarray) -> Series:
         all_nan = np.flatnonzero(np.isnan(target).all(axis=-1))
         if all_nan.size:
             raise InvalidSeriesError(
@@ -227,8 +240,35 @@ class StoredDataset:
                 f"{all_nan.tolist()} of {target.shape[0]} ({target.shape[1]} time steps); no model can "
                 f"forecast it and no seasonal error exists"
             )
-        start = pd.Timestamp(np.datetime64(row["start"]))
-        return Series(item_id=item_id, start=start, freq=str(row["freq"]), target=target)
+        return Series(item_id=item_id, start=pd.Timestamp(np.datetime64(start)), freq=freq, target=target)
+
+
+def _chunk_targets(name: str, chunk: Any, first_row: int) -> Iterator[np.ndarray]:
+    """The targets of one arrow chunk of the ``target`` column, each a fresh float32 ``[V, T]`` array.
+
+    The chunk's values are converted once (a zero-copy view of the memory map for float32 without nulls;
+    nulls become NaN, as in ``datasets``' numpy format); each row is then one contiguous slice of them
+    (rows are uniform: :func:`~toto_bench.engine.checks.row_shape_problem` ran when the folder was opened).
+    """
+    if chunk.null_count:
+        row = first_row + int(np.flatnonzero(chunk.is_null().to_numpy(zero_copy_only=False))[0])
+        raise InvalidSeriesError(f"dataset {name!r}: row {row} has no target (null); re-download the dataset")
+    outer = chunk.offsets.to_numpy()
+    nested = _is_nested(chunk.type)
+    inner = chunk.values.offsets.to_numpy() if nested else None
+    leaf = chunk.values.values if nested else chunk.values
+    values = leaf.to_numpy(zero_copy_only=False)
+    for i in range(len(chunk)):
+        lo, hi = int(outer[i]), int(outer[i + 1])
+        if inner is None:
+            yield np.array(values[lo:hi], dtype=np.float32)[None, :]
+            continue
+        n_var = hi - lo
+        if n_var == 0:  # an empty [V, T] target: the all-NaN check names it
+            yield np.empty((1, 0), dtype=np.float32)
+            continue
+        a, b = int(inner[lo]), int(inner[hi])
+        yield np.array(values[a:b], dtype=np.float32).reshape(n_var, (b - a) // n_var)
 
 
 def _is_nested(arrow_type: Any) -> bool:
@@ -301,50 +341,97 @@ def _empty_error(suite: str, name: str, path: Path, what: str) -> CorruptDataset
     )
 
 
-def _data_files(path: Path) -> list[str] | None:
-    """The arrow files ``state.json`` names, or ``None`` when it cannot be read."""
-    try:
-        entries = json.loads((path / "state.json").read_text())["_data_files"]
-        return [str(entry["filename"]) for entry in entries]
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
+#: The columns every stored dataset must have (gift-eval ``Dataset``'s fields).
+REQUIRED_COLUMNS = ("item_id", "start", "freq", "target")
 
 
 def _open(path: Path, suite: str, name: str) -> Any:
-    try:
-        import datasets
-    except ImportError as exc:  # pragma: no cover - datasets is a dependency
-        raise ImportError("reading suite data needs the `datasets` package: pip install datasets") from exc
-    if _data_files(path) == []:  # save_to_disk of zero rows: no arrow file (datasets raises IndexError)
+    """The rows of the ``save_to_disk`` folder ``path`` as one memory-mapped ``pyarrow.Table``, checked.
+
+    Reads the arrow streams ``state.json`` lists, in order (what ``datasets.load_from_disk`` maps); checks
+    that each ends its stream, that the row count equals the one ``dataset_info.json`` records, and that
+    every row has row 0's ``freq`` and number of variates.
+    """
+    import pyarrow as pa
+
+    files = _data_files(path)
+    if not files:  # save_to_disk of zero rows writes no arrow file
         raise _empty_error(suite, name, path, "no arrow file (state.json lists no data files)")
+    tables = []
+    for file in files:
+        if not file.is_file():
+            raise CorruptDatasetError(
+                f"corrupt dataset folder {path}: arrow file {file} is missing; re-download it"
+            )
+        try:
+            with pa.memory_map(str(file)) as source_, pa.ipc.open_stream(source_) as reader:
+                tables.append(reader.read_all())
+        except (pa.ArrowException, OSError) as err:
+            raise CorruptDatasetError(
+                f"corrupt dataset folder {path}: arrow file {file} cannot be read ({err}); re-download it"
+            ) from err
+        problem = arrow_stream_problem(file)
+        if problem:
+            raise CorruptDatasetError(f"corrupt dataset folder {path}: {problem}")
     try:
-        table = datasets.load_from_disk(str(path)).with_format("numpy")
-    except Exception as exc:
-        raise CorruptDatasetError(_diagnose(path, exc)) from exc
-    if not isinstance(table, datasets.Dataset):
-        raise CorruptDatasetError(f"{path} is a DatasetDict (splits {list(table)}), not one Dataset folder")
-    missing = {"item_id", "start", "freq", "target"} - set(table.column_names)
+        table = tables[0] if len(tables) == 1 else pa.concat_tables(tables)
+    except pa.ArrowInvalid as err:
+        raise CorruptDatasetError(
+            f"corrupt dataset folder {path}: its arrow files {[f.name for f in files]} have different "
+            f"schemas ({err}); re-download it"
+        ) from err
+    missing = [c for c in REQUIRED_COLUMNS if c not in table.column_names]
     if missing:
         raise CorruptDatasetError(f"{path}: columns {sorted(missing)} missing; found {table.column_names}")
-    if len(table) == 0:
+    target_type = table.schema.field("target").type
+    if not _is_list_of_numbers(target_type):
+        raise CorruptDatasetError(
+            f"{path}: column 'target' has arrow type {target_type}; expected a list of numbers ([T], "
+            f"datasets Sequence(Value('float32'))) or a list of such lists ([V, T])"
+        )
+    if table.num_rows == 0:
         raise _empty_error(suite, name, path, "arrow file(s) without rows")
-    _check_complete(path, table)
+    problem = series_count_problem(
+        str(path), table.num_rows, recorded_series_count(path), f"{path / 'dataset_info.json'} (splits)"
+    )
+    if problem is None:
+        problem = row_shape_problem(str(path), table)
+    if problem:
+        raise CorruptDatasetError(problem)
     return table
 
 
-def _check_complete(path: Path, table: Any) -> None:
-    """Every arrow file ends its stream, the row count matches the folder's record, rows agree with row 0."""
-    for filename in _data_files(path) or []:
-        problem = arrow_stream_problem(path / filename)
-        if problem:
-            raise CorruptDatasetError(f"corrupt dataset folder {path}: {problem}")
-    problem = series_count_problem(
-        str(path), len(table), recorded_series_count(path), f"{path / 'dataset_info.json'} (splits)"
-    )
-    if problem is None:
-        problem = row_shape_problem(str(path), table.data)
-    if problem:
-        raise CorruptDatasetError(problem)
+def _data_files(path: Path) -> list[Path]:
+    """The arrow files ``path/state.json`` lists (``_data_files``), in order (none for zero rows)."""
+    state = path / "state.json"
+    if not state.is_file():
+        if (path / "dataset_dict.json").is_file():
+            raise CorruptDatasetError(
+                f"{path} is a DatasetDict (splits in {path / 'dataset_dict.json'}), not one Dataset folder; "
+                f"point at one split's folder"
+            )
+        raise CorruptDatasetError(f"{path} is not a datasets.save_to_disk folder: {state} is missing")
+    try:
+        entries = json.loads(state.read_text())["_data_files"]
+        files = [path / entry["filename"] for entry in entries]
+    except (OSError, ValueError, KeyError, TypeError) as err:
+        raise CorruptDatasetError(f"corrupt dataset folder {path}: cannot read {state} ({err!r})") from err
+    return files  # empty for a dataset of zero rows (no arrow file)
+
+
+def _is_list_of_numbers(arrow_type: Any) -> bool:
+    import pyarrow as pa
+
+    def is_list(t: Any) -> bool:
+        return bool(pa.types.is_list(t) or pa.types.is_large_list(t))
+
+    def is_number(t: Any) -> bool:
+        return bool(pa.types.is_floating(t) or pa.types.is_integer(t))
+
+    if not is_list(arrow_type):
+        return False
+    value = arrow_type.value_type
+    return is_number(value) or (is_list(value) and is_number(value.value_type))
 
 
 def record_series_count(path: str | os.PathLike[str]) -> int:
@@ -362,35 +449,6 @@ def record_series_count(path: str | os.PathLike[str]) -> int:
     info["splits"] = {"train": {"name": "train", "num_bytes": 0, "num_examples": count, "dataset_name": None}}
     info_path.write_text(json.dumps(info, indent=2) + "\n")
     return count
-
-
-def _diagnose(path: Path, exc: BaseException) -> str:
-    """Name the file of ``path`` that made ``load_from_disk`` fail."""
-    state = path / "state.json"
-    if not state.is_file():
-        return f"{path} is not a datasets.save_to_disk folder: {state} is missing ({exc})"
-    try:
-        files = [entry["filename"] for entry in json.loads(state.read_text())["_data_files"]]
-    except (ValueError, KeyError, TypeError) as err:
-        return f"corrupt dataset folder {path}: cannot read {state} ({err})"
-    for filename in files:
-        problem = _arrow_problem(path / filename)
-        if problem:
-            return f"corrupt dataset folder {path}: arrow file {path / filename} {problem}; re-download it"
-    return f"cannot load dataset folder {path}: {type(exc).__name__}: {exc}"
-
-
-def _arrow_problem(file: Path) -> str | None:
-    import pyarrow as pa
-
-    if not file.is_file():
-        return "is missing"
-    try:
-        with pa.memory_map(str(file)) as source_, pa.ipc.open_stream(source_) as reader:
-            reader.read_all()
-    except (pa.ArrowException, OSError) as err:
-        return f"cannot be read ({err})"
-    return None
 
 
 def download(

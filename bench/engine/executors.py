@@ -5,7 +5,9 @@ the data once, scores each config and hands back one :class:`~toto_bench.engine.
 finished config; the driver commits it to the results store at once, so killing the driver loses nothing
 finished.
 
-- :class:`LocalExecutor` (``--executor local``, the default): one model in this process, units in suite order.
+- :class:`LocalExecutor` (``--executor local``, the default): one model in this process, units in suite order;
+  with ``--workers N`` (or ``auto`` for cheap CPU models) units over N worker processes of this machine
+  (:mod:`toto_bench.engine.processes`).
 - :class:`RayExecutor` (``--executor ray``): one actor per GPU (or per CPU slot when no GPU is in the
   cluster), each building the model once from a picklable :class:`ModelRecipe` and working through units
   handed out by the driver; results stream back config by config. A unit whose actor dies is given, minus
@@ -23,7 +25,7 @@ from abc import ABC, abstractmethod
 from collections import deque
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Any, ClassVar, Protocol
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, Protocol
 
 from toto_bench.adapters.base import ReportsFallbacks
 from toto_bench.engine.batching import BatchStats
@@ -118,23 +120,58 @@ class Executor(ABC):
         """
 
 
+#: ``--workers auto`` spreads a run over processes only from this many pending datasets on: a worker's
+#: start-up and the dataset hand-off pay off on BOOM's 2807 datasets, not on a handful.
+AUTO_MIN_UNITS = 64
+
+
 class LocalExecutor(Executor):
-    """In this process: the model is built once (only if there is work) and runs the units in order.
+    """On this machine: in this process (``workers=1``), or over worker processes
+    (:mod:`toto_bench.engine.processes`: datasets dealt to the first idle worker, every finished config
+    committed by this process's store; the results do not depend on the worker count).
+
+    Args:
+        workers: worker processes, or ``"auto"``: one per usable CPU when ``parallel_model`` and at least
+            :data:`AUTO_MIN_UNITS` datasets are pending (never more than the datasets), else 1.
+        parallel_model: the model is cheap, single-threaded and CPU-only (the registry's
+            ``ModelSpec.dataset_workers``: seasonal naive, naive), so ``auto`` may use processes.
 
     Attributes:
-        model: the model of the last :meth:`execute` (``None`` when there was nothing to compute), e.g. for
-            the run record's model description.
+        model: the in-process model of the last :meth:`execute` (``None`` when there was nothing to compute
+            or the units ran in worker processes).
+        workers: the worker count of the last :meth:`execute` (1 before it, or for ``auto`` in process).
     """
 
     name: ClassVar[str] = "local"
 
-    def __init__(self) -> None:
+    def __init__(self, workers: int | Literal["auto"] = 1, *, parallel_model: bool = False) -> None:
+        if workers != "auto" and (not isinstance(workers, int) or workers < 1):
+            raise ValueError(f"workers must be a positive integer or 'auto', got {workers!r}")
+        self.requested_workers = workers
+        self.parallel_model = parallel_model
+        self.workers = workers if isinstance(workers, int) else 1
         self.model: Forecaster | None = None
+
+    def worker_count(self, pending_units: int) -> int:
+        """Worker processes for ``pending_units`` datasets (1: in this process)."""
+        if self.requested_workers == "auto":
+            if not self.parallel_model or pending_units < AUTO_MIN_UNITS:
+                return 1
+            from toto_bench.engine.processes import usable_cpus
+
+            return max(1, min(usable_cpus(), pending_units))
+        return max(1, min(int(self.requested_workers), pending_units))
 
     def execute(self, job: UnitJob, units: Sequence[WorkUnit], sink: ResultSink) -> ModelReport:
         self.model = None
         if not units:
             return ModelReport()
+        self.workers = self.worker_count(len(units))
+        if self.workers > 1:
+            from toto_bench.engine.processes import run_in_processes
+
+            details, fallbacks = run_in_processes(job, units, sink, self.workers)
+            return ModelReport(details, fallbacks)
         model = self.model = job.build_model()
         stats = BatchStats()
         left = {unit.name: len(unit.keys) for unit in units}
